@@ -1,0 +1,111 @@
+/*
+ * base_hash.c — message digests and UUIDs, on OpenSSL's libcrypto.
+ *
+ * The randomuser generator computes md5, sha1 and sha256 of every user's
+ * password+salt, so digests are on its hot path. OpenSSL 3's one-shot
+ * EVP_Q_digest fetches the algorithm on every call; instead each thread
+ * keeps fetched EVP_MD objects and one reusable EVP_MD_CTX.
+ */
+#include "base.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    EVP_MD *md[3];
+    EVP_MD_CTX *ctx;
+} hash_tls_t;
+
+static __thread hash_tls_t *tls;
+static const char *const md_names[3] = {"MD5", "SHA1", "SHA256"};
+static const size_t md_sizes[3] = {16, 20, 32};
+
+static hash_tls_t *tls_get(void) {
+    if (tls) return tls;
+    hash_tls_t *t = spate_xcalloc(1, sizeof *t);
+    for (int i = 0; i < 3; i++) {
+        t->md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+        if (!t->md[i]) {
+            fprintf(stderr, "spate: OpenSSL has no %s digest\n", md_names[i]);
+            abort();
+        }
+    }
+    t->ctx = EVP_MD_CTX_new();
+    if (!t->ctx) abort();
+    tls = t;
+    /* Freed at thread exit only by the OS: a few hundred bytes per thread,
+     * and threads here live as long as the process. */
+    return t;
+}
+
+void spate_hash_raw(spate_hash_alg_t alg, const void *p, size_t n, uint8_t *out) {
+    hash_tls_t *t = tls_get();
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(t->ctx, t->md[alg], NULL) != 1 ||
+        EVP_DigestUpdate(t->ctx, p, n) != 1 || EVP_DigestFinal_ex(t->ctx, out, &len) != 1) {
+        fprintf(stderr, "spate: %s digest failed\n", md_names[alg]);
+        abort();
+    }
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+size_t spate_hash_hex(spate_hash_alg_t alg, const void *p, size_t n, char *out) {
+    uint8_t raw[32];
+    spate_hash_raw(alg, p, n, raw);
+    size_t m = md_sizes[alg];
+    for (size_t i = 0; i < m; i++) {
+        out[2 * i] = hexd[raw[i] >> 4];
+        out[2 * i + 1] = hexd[raw[i] & 15];
+    }
+    out[2 * m] = '\0';
+    return 2 * m;
+}
+
+void spate_uuid_format(const uint8_t u[16], char out[37]) {
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hexd[u[i] >> 4];
+        *o++ = hexd[u[i] & 15];
+    }
+    *o = '\0';
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+spate_status_t spate_uuid_parse(const char *s, size_t n, uint8_t u[16]) {
+    if (n != 36) return SPATE_EINVAL;
+    size_t j = 0;
+    for (size_t i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') return SPATE_EINVAL;
+            i++;
+            continue;
+        }
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0) return SPATE_EINVAL;
+        u[j++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return SPATE_OK;
+}
+
+void spate_uuid_v5(const uint8_t ns[16], const void *name, size_t n, uint8_t out[16]) {
+    hash_tls_t *t = tls_get();
+    uint8_t d[20];
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(t->ctx, t->md[SPATE_HASH_SHA1], NULL) != 1 ||
+        EVP_DigestUpdate(t->ctx, ns, 16) != 1 || EVP_DigestUpdate(t->ctx, name, n) != 1 ||
+        EVP_DigestFinal_ex(t->ctx, d, &len) != 1)
+        abort();
+    memcpy(out, d, 16);
+    out[6] = (uint8_t)((out[6] & 0x0f) | 0x50); /* version 5 */
+    out[8] = (uint8_t)((out[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+}

@@ -1,0 +1,98 @@
+/*
+ * net.h — the public interface of spate's network layer.
+ *
+ *   addresses      "host:port" / "[v6]:port" parsed into sockaddrs
+ *   query strings  a pure, bounds-checked iterator that splits and
+ *                  percent-decodes "a=1&b=x%20y" (fuzzed)
+ *   HTTP server    glue over libmicrohttpd: one handler function gets the
+ *                  method, path, raw query and client address and fills a
+ *                  response; a thread pool serves connections
+ *
+ * The event loop for the binary protocols (Kafka, CQL) will live here too.
+ */
+#ifndef SPATE_NET_H
+#define SPATE_NET_H
+
+#include "base.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* ---- addresses ---- */
+
+typedef struct {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} spate_net_addr_t;
+
+/* Parses "127.0.0.1:8088", "localhost:8088", "[::1]:8088" or ":8088"
+ * (which means 127.0.0.1). Names are resolved with getaddrinfo. The port
+ * may be 0 (any free port). Returns SPATE_EINVAL with a message in err
+ * (errlen bytes) on failure. */
+spate_status_t spate_net_addr_parse(const char *text, spate_net_addr_t *out, char *err,
+                                    size_t errlen);
+/* "127.0.0.1:8088" / "[::1]:8088" into out (at least 64 bytes). */
+void spate_net_addr_format(const spate_net_addr_t *a, char *out, size_t outlen);
+int spate_net_addr_port(const spate_net_addr_t *a);
+
+/* ---- query strings ---- */
+
+/* Iterates over "k1=v1&k2=v2" (no leading '?'). Each call decodes the
+ * next pair into the caller's buffers (NUL-terminated, '+' → space,
+ * %XX → byte, truncated to the buffer sizes) and returns SPATE_OK, or
+ * SPATE_ENOENT at the end. A malformed escape is kept literally, as
+ * browsers and Express do. Empty pairs ("a=1&&b=2") are skipped. */
+typedef struct {
+    const char *p;
+    size_t len, off;
+} spate_query_iter_t;
+
+void spate_query_iter_init(spate_query_iter_t *it, const char *q, size_t len);
+spate_status_t spate_query_next(spate_query_iter_t *it, char *key, size_t keylen, char *val,
+                                size_t vallen);
+
+/* ---- HTTP server ---- */
+
+typedef struct {
+    const char *method; /* "GET", ... */
+    const char *path;   /* decoded path, without the query */
+    const char *query;  /* raw query string after '?', "" when none */
+    char client_ip[64]; /* peer address as text */
+    /* private: */
+    void *conn;
+} spate_http_req_t;
+
+/* A request header, or NULL (case-insensitive name). */
+const char *spate_http_req_header(const spate_http_req_t *req, const char *name);
+
+#define SPATE_HTTP_MAX_HEADERS 4
+
+typedef struct {
+    int status;               /* default 200 */
+    const char *content_type; /* default "application/json; charset=utf-8" */
+    spate_buf_t body;         /* taken over by the server after the handler */
+    struct {
+        char name[32];
+        char value[96];
+    } headers[SPATE_HTTP_MAX_HEADERS];
+    int nheaders;
+} spate_http_resp_t;
+
+/* Adds a header to a response (silently ignored past the limit). */
+void spate_http_resp_header(spate_http_resp_t *resp, const char *name, const char *value);
+
+/* Called on a server thread for every request; must be thread-safe. */
+typedef void (*spate_http_handler_fn)(void *ctx, const spate_http_req_t *req, spate_http_resp_t *resp);
+
+typedef struct spate_http_server spate_http_server_t;
+
+/* Starts listening on addr with `threads` worker threads (0 = one per
+ * core). The server owns nothing of ctx. */
+spate_status_t spate_http_server_start(spate_http_server_t **out, const spate_net_addr_t *addr,
+                                       int threads, spate_http_handler_fn fn, void *ctx);
+/* The port actually bound (useful when 0 was asked for). */
+int spate_http_server_port(const spate_http_server_t *s);
+/* Stops accepting, finishes in-flight requests, frees the server. */
+void spate_http_server_stop(spate_http_server_t *s);
+
+#endif /* SPATE_NET_H */

@@ -1,0 +1,86 @@
+/*
+ * source_int.h — private to src/source: the random number generator and
+ * the in-memory form of one generated user, shared by the generator
+ * (source_randomuser_gen.c) and the output formats
+ * (source_randomuser_format.c).
+ */
+#ifndef SPATE_SOURCE_INT_H
+#define SPATE_SOURCE_INT_H
+
+#include "source.h"
+#include "source_randomuser_data.h"
+
+/* ---- MT19937, as randomuser.me's `mersenne` module ---- */
+
+typedef struct {
+    uint32_t mt[624];
+    int idx;
+} spate_mt_t;
+
+void spate_mt_seed(spate_mt_t *m, uint32_t seed);
+uint32_t spate_mt_u32(spate_mt_t *m);
+/* floor(genrand_real2() * n) computed exactly: a number in [0, n). */
+static inline uint32_t spate_mt_below(spate_mt_t *m, uint32_t n) {
+    return (uint32_t)(((uint64_t)spate_mt_u32(m) * n) >> 32);
+}
+/* min + below(max - min + 1), randomuser's range(min, max); spans wider
+ * than 32 bits (millisecond dates) take two draws. */
+static inline int64_t spate_mt_range(spate_mt_t *m, int64_t min, int64_t max) {
+    uint64_t n = (uint64_t)(max - min) + 1;
+    if (n <= UINT32_MAX) return min + (int64_t)spate_mt_below(m, (uint32_t)n);
+    uint64_t hi = spate_mt_u32(m);
+    uint64_t r = hi << 32 | spate_mt_u32(m);
+    return min + (int64_t)(r % n);
+}
+
+/* The MT seed of a randomuser seed string: the first 8 hex digits of
+ * md5(seed[0..16] + page) (page appended only when it is not 1). */
+uint32_t spate_ru_seed_to_mt(const char *seed, int page);
+
+/* ---- one generated user ---- */
+
+/* A text field: pointer + length. Pointers go either into the static word
+ * lists or into the user's own scratch space (`buf`). */
+typedef struct {
+    const char *p;
+    uint32_t n;
+} ru_str_t;
+
+typedef struct {
+    int nat;    /* index into spate_ru_nats */
+    int female; /* 0 male, 1 female */
+    ru_str_t title, first, last;
+    int street_number;
+    ru_str_t street, city, state, country;
+    bool postcode_is_str;
+    int postcode_int;
+    ru_str_t postcode;
+    ru_str_t lat, lon;
+    ru_str_t tz_offset, tz_desc;
+    ru_str_t email;
+    ru_str_t uuid, username, password, salt, md5, sha1, sha256;
+    ru_str_t dob, registered;
+    int dob_age, registered_age;
+    ru_str_t phone, cell;
+    ru_str_t id_name;
+    bool id_null;
+    ru_str_t id_value;
+    int picture;
+    ru_str_t nat_code;
+    /* scratch for the texts made per user */
+    char buf[2048];
+    size_t used;
+} ru_user_t;
+
+/* Fills u with the next user drawn from m for params p. */
+void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p, int64_t now_ms);
+
+/* ---- output ---- */
+
+/* Writes the response body for `n` users produced by `next` (called n
+ * times) in format p->format. */
+typedef void (*ru_next_fn)(void *ctx, ru_user_t *u);
+spate_status_t spate_ru_write(const spate_ru_params_t *p, const char *seed, int n, ru_next_fn next,
+                              void *ctx, spate_buf_t *out);
+
+#endif /* SPATE_SOURCE_INT_H */
