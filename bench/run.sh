@@ -19,6 +19,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "bench: nginx is missing (scripts/deps.sh all)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
+# nginx's workers run as an unprivileged user: they must be able to read.
+chmod 755 "$tmp"
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -44,11 +46,17 @@ done
 path="/api/?results=5000&seed=bench"
 mkdir -p "$tmp/www/api"
 curl -sf "http://127.0.0.1:$port$path" -o "$tmp/www/api/static.json"
+chmod -R a+rX "$tmp/www"
 size=$(stat -c %s "$tmp/www/api/static.json")
 echo "response size: $size bytes"
 
-wrk_rps() { wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency "$1" | tee "$tmp/wrk.out" >&2;
-            awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"; }
+# Requests per second of a wrk run; a run with any non-2xx answer is void.
+wrk_rps() {
+  wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --latency "$1" >"$tmp/wrk.out"
+  sed 's/^/  wrk: /' "$tmp/wrk.out" >&2
+  if grep -q "Non-2xx" "$tmp/wrk.out"; then echo "bench: non-2xx answers from $1" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
+}
 
 spate_rps=$(wrk_rps "http://127.0.0.1:$port$path")
 spate_rss=$(awk '/VmHWM/ {print $2}' /proc/$ru/status)

@@ -95,10 +95,12 @@ void spate_buf_free(spate_buf_t *b);  /* frees and zeroes */
  * left empty. Never NULL: an empty buffer gives an allocated "". */
 char *spate_buf_detach(spate_buf_t *b, size_t *len);
 
-/* Fast unchecked appends for hot paths: the caller has reserved room. */
+/* Fast unchecked append for hot paths: the caller has reserved room
+ * (spate_buf_reserve keeps one byte for the NUL, written here too). */
 static inline void spate_buf_put_fast(spate_buf_t *b, const void *p, size_t n) {
     for (size_t i = 0; i < n; i++) b->data[b->len + i] = ((const char *)p)[i];
     b->len += n;
+    b->data[b->len] = '\0';
 }
 
 /* ------------------------------------------------------------------ */

@@ -130,7 +130,15 @@ static spate_status_t parse_children(build_t *bd, spate_conf_node_t *parent, boo
             return SPATE_OK;
         }
         const char *key = NULL;
+        int kline = 0;
         if (is_map) {
+            if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) {
+                err_set(bd->err,
+                        "%s:%zu: YAML anchors and aliases are not supported in spate configuration",
+                        bd->conf->path, ev.start_mark.line + 1);
+                yaml_event_delete(&ev);
+                return SPATE_EINVAL;
+            }
             if (ev.type != YAML_SCALAR_EVENT) {
                 err_set(bd->err, "%s:%zu: mapping keys must be plain words", bd->conf->path,
                         ev.start_mark.line + 1);
@@ -139,7 +147,7 @@ static spate_status_t parse_children(build_t *bd, spate_conf_node_t *parent, boo
             }
             key = arena_strndup(&bd->conf->arena, (const char *)ev.data.scalar.value,
                                 ev.data.scalar.length);
-            int kline = (int)ev.start_mark.line + 1;
+            kline = (int)ev.start_mark.line + 1;
             yaml_event_delete(&ev);
             for (spate_conf_node_t *s = parent->child; s; s = s->next) {
                 if (strcmp(s->key, key) == 0) {
@@ -154,6 +162,9 @@ static spate_status_t parse_children(build_t *bd, spate_conf_node_t *parent, boo
         spate_status_t st = parse_node(bd, &ev, &child);
         if (st != SPATE_OK) return st;
         child->key = key;
+        /* A map entry is where its key is written, which is the line users
+         * look for; a block value starts on the line below. */
+        if (is_map) child->line = kline;
         *tail = child;
         tail = &child->next;
         parent->nchild++;
@@ -335,19 +346,25 @@ spate_status_t spate_conf_get_str(const spate_conf_t *c, const spate_conf_node_t
     return st;
 }
 
+/* strtoll/strtod skip any leading white space themselves; a setting or
+ * parameter with white space before it is not a number here. */
+static bool leading_space(const char *s) {
+    return *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\v' || *s == '\f';
+}
+
 spate_status_t spate_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) {
-    if (!s || !*s) return SPATE_EINVAL;
+    if (!s || !*s || leading_space(s)) return SPATE_EINVAL;
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (*end || end == s || s[0] == ' ' || s[0] == '\t') return SPATE_EINVAL;
+    if (*end || end == s) return SPATE_EINVAL;
     if (errno == ERANGE || v < min || v > max) return SPATE_ERANGE;
     *out = v;
     return SPATE_OK;
 }
 
 spate_status_t spate_parse_double(const char *s, double *out) {
-    if (!s || !*s || s[0] == ' ' || s[0] == '\t') return SPATE_EINVAL;
+    if (!s || !*s || leading_space(s)) return SPATE_EINVAL;
     errno = 0;
     char *end;
     double v = strtod(s, &end);

@@ -72,9 +72,15 @@ uint32_t spate_crc32c_sw(uint32_t crc, const void *p, size_t n) {
 
 uint32_t spate_crc32c(uint32_t crc, const void *p, size_t n) {
 #if defined(__x86_64__)
+    /* Racing first calls compute the same answer; the atomics only keep
+     * the race defined. */
     static int have_hw = -1;
-    if (have_hw < 0) have_hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-    if (have_hw) return ~crc_hw(~crc, (const uint8_t *)p, n);
+    int hw = __atomic_load_n(&have_hw, __ATOMIC_RELAXED);
+    if (hw < 0) {
+        hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+        __atomic_store_n(&have_hw, hw, __ATOMIC_RELAXED);
+    }
+    if (hw) return ~crc_hw(~crc, (const uint8_t *)p, n);
 #endif
     return ~crc_sw(~crc, (const uint8_t *)p, n);
 }

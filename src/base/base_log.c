@@ -53,7 +53,9 @@ void spate_vlog(spate_log_level_t lvl, const char *component, const char *fmt, v
     spate_time_iso8601(spate_wall_ms(), ts);
     int n = snprintf(line, sizeof line, "%s %s %s: ", ts, tags[lvl], component ? component : "spate");
     if (n < 0) return;
-    size_t len = (size_t)n;
+    /* snprintf returns the length it wanted: a huge component name must
+     * not push len past the buffer (the message is then simply cut). */
+    size_t len = SPATE_MIN((size_t)n, sizeof line - 1);
     int m = vsnprintf(line + len, sizeof line - len, fmt, ap);
     if (m < 0) return;
     len += (size_t)m;

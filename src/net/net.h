@@ -76,6 +76,15 @@ typedef struct {
         char value[96];
     } headers[SPATE_HTTP_MAX_HEADERS];
     int nheaders;
+    /* Optional streamed body, sent with chunked transfer encoding after
+     * whatever `body` already holds: `read` fills buf with up to max bytes
+     * and returns how many (0 is allowed only together with *end), setting
+     * *end after the last byte; a negative return aborts the response.
+     * `done` is called exactly once when the response is over, sent or
+     * not, to free `cls`. Called on a server thread. */
+    long (*read)(void *cls, char *buf, size_t max, bool *end);
+    void (*done)(void *cls);
+    void *cls;
 } spate_http_resp_t;
 
 /* Adds a header to a response (silently ignored past the limit). */

@@ -13,6 +13,10 @@
  *   URI log cb ──▶ req_ctx{raw uri} ──▶ access handler ──▶ user handler
  *                                              │
  *   completed cb ◀── free req_ctx ◀── response queued (body freed by MHD)
+ *
+ * A response with a `read` callback is streamed (chunked encoding): MHD
+ * pulls blocks of up to STREAM_BLOCK bytes through stream_read, which
+ * first drains the handler's `body` and then calls `read`.
  */
 #include "net.h"
 
@@ -32,6 +36,40 @@ struct spate_http_server {
 typedef struct {
     char *uri;
 } req_ctx_t;
+
+#define STREAM_BLOCK (256 * 1024)
+
+typedef struct {
+    char *head; /* the handler's body, sent first */
+    size_t head_len, head_off;
+    bool end;
+    long (*read)(void *cls, char *buf, size_t max, bool *end);
+    void (*done)(void *cls);
+    void *cls;
+} stream_t;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    SPATE_UNUSED(pos);
+    stream_t *st = cls;
+    if (st->head_off < st->head_len) {
+        size_t n = SPATE_MIN(max, st->head_len - st->head_off);
+        memcpy(buf, st->head + st->head_off, n);
+        st->head_off += n;
+        return (ssize_t)n;
+    }
+    if (st->end) return MHD_CONTENT_READER_END_OF_STREAM;
+    long n = st->read(st->cls, buf, max, &st->end);
+    if (n < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0 && st->end) return MHD_CONTENT_READER_END_OF_STREAM;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls) {
+    stream_t *st = cls;
+    if (st->done) st->done(st->cls);
+    free(st->head);
+    free(st);
+}
 
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
     SPATE_UNUSED(cls);
@@ -107,11 +145,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 
     size_t len = 0;
     char *body = spate_buf_detach(&resp.body, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-    if (!r) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (resp.read) {
+        stream_t *st = spate_xcalloc(1, sizeof *st);
+        *st = (stream_t){.head = body, .head_len = len, .read = resp.read, .done = resp.done,
+                         .cls = resp.cls};
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st,
+                                              stream_free);
+        if (!r) stream_free(st);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        if (!r) free(body);
     }
+    if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
     for (int i = 0; i < resp.nheaders; i++)
         MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
@@ -150,6 +196,9 @@ spate_status_t spate_http_server_start(spate_http_server_t **out, const spate_ne
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        /* A streamed block is written through the connection's memory
+         * pool (32 KiB by default), which would cut it into small sends. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, STREAM_BLOCK + 64 * 1024, NULL},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };

@@ -75,12 +75,31 @@ typedef struct {
 /* Fills u with the next user drawn from m for params p. */
 void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p, int64_t now_ms);
 
-/* ---- output ---- */
+/* ---- output: a response body produced incrementally ----
+ *
+ *   PREFIX ──▶ USERS (one at a time) ──▶ SUFFIX ──▶ DONE
+ *
+ * spate_ru_stream_fill appends at least `want` bytes (or up to the end) and
+ * can be called again; the HTTP server streams large responses with it so
+ * that memory stays bounded and the output stays in cache. */
+enum { RU_STAGE_PREFIX, RU_STAGE_USERS, RU_STAGE_SUFFIX, RU_STAGE_DONE };
 
-/* Writes the response body for `n` users produced by `next` (called n
- * times) in format p->format. */
-typedef void (*ru_next_fn)(void *ctx, ru_user_t *u);
-spate_status_t spate_ru_write(const spate_ru_params_t *p, const char *seed, int n, ru_next_fn next,
-                              void *ctx, spate_buf_t *out);
+typedef struct {
+    spate_ru_params_t p;
+    char seed[64];
+    int64_t now_ms;
+    int n, i; /* users to write, users written */
+    int stage;
+    bool have_user; /* u was drawn but not yet written (CSV header) */
+    spate_mt_t mt;
+    ru_user_t u;
+} spate_ru_stream_t;
+
+void spate_ru_stream_init(spate_ru_stream_t *st, const spate_ru_params_t *p, const char *seed,
+                          int64_t now_ms, bool empty);
+spate_status_t spate_ru_stream_fill(spate_ru_stream_t *st, spate_buf_t *out, size_t want,
+                                    bool *done);
+/* The seed a request uses: p->seed, or a fresh random one (17 bytes). */
+void spate_ru_pick_seed(const spate_ru_params_t *p, char out[64]);
 
 #endif /* SPATE_SOURCE_INT_H */

@@ -561,118 +561,163 @@ const char *spate_ru_content_type(spate_ru_format_t f) {
     }
 }
 
-spate_status_t spate_ru_write(const spate_ru_params_t *p, const char *seed, int n, ru_next_fn next,
-                              void *ctx, spate_buf_t *out) {
-    emit_t e = {.b = out, .fmt = p->format, .first = {true}};
-    ru_user_t *u = spate_xmalloc(sizeof *u);
-    /* About 1.1 KB per user in compact JSON. */
-    if (spate_buf_reserve(out, (size_t)n * 1200 + 256) != SPATE_OK) e.oom = true;
-    bool jsonp = p->callback[0] && p->format == SPATE_RU_FMT_JSON;
-    if (jsonp) {
-        put(&e, p->callback, strlen(p->callback));
-        PUTS(&e, "(");
+/* ---- the response as a stream: prefix, one user at a time, suffix ---- */
+
+void spate_ru_stream_init(spate_ru_stream_t *st, const spate_ru_params_t *p, const char *seed,
+                          int64_t now_ms, bool empty) {
+    memset(st, 0, sizeof *st);
+    st->p = *p;
+    snprintf(st->seed, sizeof st->seed, "%s", seed);
+    st->now_ms = now_ms;
+    st->n = empty ? 0 : p->results;
+    spate_mt_seed(&st->mt, spate_ru_seed_to_mt(seed, p->page));
+}
+
+static void next_user(spate_ru_stream_t *st) {
+    spate_ru_user_make(&st->u, &st->mt, &st->p, st->now_ms);
+}
+
+static void write_prefix(spate_ru_stream_t *st, emit_t *e) {
+    const spate_ru_params_t *p = &st->p;
+    switch (p->format) {
+    case SPATE_RU_FMT_JSON:
+        if (p->callback[0]) {
+            PUTS(e, p->callback);
+            PUTS(e, "(");
+        }
+        PUTS(e, "{\"results\":[");
+        break;
+    case SPATE_RU_FMT_PRETTY:
+        PUTS(e, "{");
+        e->depth = 1;
+        e->first[1] = true;
+        member(e, "results");
+        PUTS(e, "[");
+        break;
+    case SPATE_RU_FMT_CSV:
+        /* The header is the shape of any user under the field mask: the
+         * first user gives it and is then written as the first row. */
+        if (st->n) {
+            next_user(st);
+            st->have_user = true;
+            e->header = true;
+            e->first_col = true;
+            walk_user(e, &st->u, p->fields);
+            PUTS(e, "\n");
+            e->header = false;
+        }
+        break;
+    case SPATE_RU_FMT_YAML: PUTS(e, st->n ? "results:\n" : "results: []\n"); break;
+    case SPATE_RU_FMT_XML: PUTS(e, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<user>\n"); break;
     }
+}
+
+static void write_user(spate_ru_stream_t *st, emit_t *e, int i) {
+    const spate_ru_params_t *p = &st->p;
+    if (!st->have_user) next_user(st);
+    st->have_user = false;
+    const ru_user_t *u = &st->u;
     switch (p->format) {
     case SPATE_RU_FMT_JSON: {
-        bool escape_pw = (p->pw_charsets & SPATE_RU_PW_SPECIAL) != 0;
-        PUTS(&e, "{\"results\":[");
-        for (int i = 0; i < n && !e.oom; i++) {
-            next(ctx, u);
-            if (out->cap - out->len < JSON_USER_MAX + 2 &&
-                spate_buf_reserve(out, JSON_USER_MAX + 2) != SPATE_OK) {
-                e.oom = true;
-                break;
-            }
-            char *o = out->data + out->len;
-            if (i) *o++ = ',';
-            o = json_user(o, u, p->fields, escape_pw);
-            out->len = (size_t)(o - out->data);
+        spate_buf_t *out = e->b;
+        if (out->cap - out->len < JSON_USER_MAX + 2 &&
+            spate_buf_reserve(out, JSON_USER_MAX + 2) != SPATE_OK) {
+            e->oom = true;
+            return;
         }
+        char *o = out->data + out->len;
+        if (i) *o++ = ',';
+        o = json_user(o, u, p->fields, (p->pw_charsets & SPATE_RU_PW_SPECIAL) != 0);
+        out->len = (size_t)(o - out->data);
         out->data[out->len] = '\0';
-        e.depth = 1;
-        e.first[1] = false;
-        put(&e, "]", 1);
-        if (!p->noinfo) walk_info(&e, p, seed);
-        put(&e, "}", 1);
         break;
     }
-    case SPATE_RU_FMT_PRETTY: {
-        PUTS(&e, "{");
-        e.depth = 1;
-        e.first[1] = true;
-        member(&e, "results");
-        PUTS(&e, "[");
-        for (int i = 0; i < n && !e.oom; i++) {
-            next(ctx, u);
-            PUTS(&e, i ? ",\n" : "\n");
-            indent(&e, 2);
-            PUTS(&e, "{");
-            e.depth = 3;
-            e.first[3] = true;
-            walk_user(&e, u, p->fields);
-            PUTS(&e, "\n");
-            indent(&e, 2);
-            PUTS(&e, "}");
-            e.depth = 1;
-        }
-        if (n) {
-            PUTS(&e, "\n");
-            indent(&e, 1);
-        }
-        PUTS(&e, "]");
-        if (!p->noinfo) walk_info(&e, p, seed);
-        PUTS(&e, "\n}\n");
+    case SPATE_RU_FMT_PRETTY:
+        PUTS(e, i ? ",\n" : "\n");
+        indent(e, 2);
+        PUTS(e, "{");
+        e->depth = 3;
+        e->first[3] = true;
+        walk_user(e, u, p->fields);
+        PUTS(e, "\n");
+        indent(e, 2);
+        PUTS(e, "}");
         break;
-    }
-    case SPATE_RU_FMT_CSV: {
-        /* Header from the field mask; values row by row. */
-        e.header = true;
-        e.first_col = true;
-        if (n) {
-            next(ctx, u); /* the first user doubles as the header's shape */
-            walk_user(&e, u, p->fields);
-            PUTS(&e, "\n");
-            e.header = false;
-            for (int i = 0; i < n && !e.oom; i++) {
-                if (i) next(ctx, u);
-                e.first_col = true;
-                walk_user(&e, u, p->fields);
-                PUTS(&e, "\n");
-            }
-        }
+    case SPATE_RU_FMT_CSV:
+        e->first_col = true;
+        walk_user(e, u, p->fields);
+        PUTS(e, "\n");
         break;
-    }
     case SPATE_RU_FMT_YAML:
-        PUTS(&e, "results:");
-        if (!n) PUTS(&e, " []");
-        PUTS(&e, "\n");
-        for (int i = 0; i < n && !e.oom; i++) {
-            next(ctx, u);
-            indent(&e, 1);
-            PUTS(&e, "- ");
-            e.depth = 2;
-            e.first[2] = true;
-            walk_user(&e, u, p->fields);
-        }
-        e.depth = 0;
-        e.first[0] = false;
-        if (!p->noinfo) walk_info(&e, p, seed);
+        indent(e, 1);
+        PUTS(e, "- ");
+        e->depth = 2;
+        e->first[2] = true;
+        walk_user(e, u, p->fields);
         break;
     case SPATE_RU_FMT_XML:
-        PUTS(&e, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<user>\n");
-        for (int i = 0; i < n && !e.oom; i++) {
-            next(ctx, u);
-            e.depth = 1;
-            obj_begin(&e, "results");
-            walk_user(&e, u, p->fields);
-            obj_end(&e, "results");
-        }
-        e.depth = 1;
-        if (!p->noinfo) walk_info(&e, p, seed);
-        PUTS(&e, "</user>\n");
+        e->depth = 1;
+        obj_begin(e, "results");
+        walk_user(e, u, p->fields);
+        obj_end(e, "results");
         break;
     }
-    if (jsonp) PUTS(&e, ")");
-    free(u);
+}
+
+static void write_suffix(spate_ru_stream_t *st, emit_t *e) {
+    const spate_ru_params_t *p = &st->p;
+    switch (p->format) {
+    case SPATE_RU_FMT_JSON:
+        e->depth = 1;
+        e->first[1] = false;
+        PUTS(e, "]");
+        if (!p->noinfo) walk_info(e, p, st->seed);
+        PUTS(e, p->callback[0] ? "})" : "}");
+        break;
+    case SPATE_RU_FMT_PRETTY:
+        e->depth = 1;
+        e->first[1] = false;
+        if (st->n) {
+            PUTS(e, "\n");
+            indent(e, 1);
+        }
+        PUTS(e, "]");
+        if (!p->noinfo) walk_info(e, p, st->seed);
+        PUTS(e, "\n}\n");
+        break;
+    case SPATE_RU_FMT_CSV: break;
+    case SPATE_RU_FMT_YAML:
+        e->depth = 0;
+        e->first[0] = false;
+        if (!p->noinfo) walk_info(e, p, st->seed);
+        break;
+    case SPATE_RU_FMT_XML:
+        e->depth = 1;
+        if (!p->noinfo) walk_info(e, p, st->seed);
+        PUTS(e, "</user>\n");
+        break;
+    }
+}
+
+spate_status_t spate_ru_stream_fill(spate_ru_stream_t *st, spate_buf_t *out, size_t want,
+                                    bool *done) {
+    emit_t e = {.b = out, .fmt = st->p.format};
+    size_t goal = out->len + SPATE_MIN(want, SIZE_MAX - out->len);
+    if (st->stage == RU_STAGE_PREFIX) {
+        write_prefix(st, &e);
+        st->stage = RU_STAGE_USERS;
+    }
+    while (st->stage == RU_STAGE_USERS && out->len < goal && !e.oom) {
+        if (st->i == st->n) {
+            st->stage = RU_STAGE_SUFFIX;
+            break;
+        }
+        write_user(st, &e, st->i++);
+    }
+    if (st->stage == RU_STAGE_SUFFIX && out->len < goal && !e.oom) {
+        write_suffix(st, &e);
+        st->stage = RU_STAGE_DONE;
+    }
+    *done = st->stage == RU_STAGE_DONE;
     return e.oom ? SPATE_ENOMEM : SPATE_OK;
 }

@@ -81,8 +81,9 @@ static unsigned charset_bit(const char *s, size_t n) {
     return 0;
 }
 
-/* password=CHARSETS[,MIN-MAX | ,MAX]: the last comma item may be a length
- * spec; lengths are clamped to 1..64 as the real API does. */
+/* password=CHARSETS[,MIN-MAX | ,MAX]: any comma item may be the length
+ * spec; a length outside 1..64 (or MIN > MAX) is ignored and the default
+ * 8..64 kept. */
 static void parse_password(spate_ru_params_t *p, const char *v) {
     unsigned sets = 0;
     int min = 8, max = 64;

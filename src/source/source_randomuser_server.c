@@ -100,6 +100,38 @@ static bool path_is_api(const char *path) {
     return false;
 }
 
+/* A streamed response body: generator state and the bytes made but not
+ * yet handed to the HTTP layer (a block ends on a user boundary, so each
+ * fill makes a little more than asked). */
+#define RU_BLOCK (256 * 1024)
+typedef struct {
+    spate_ru_stream_t st;
+    spate_buf_t pend;
+    size_t off;
+    bool done;
+} ru_body_t;
+
+static long ru_read(void *cls, char *buf, size_t max, bool *end) {
+    ru_body_t *rb = cls;
+    if (rb->off == rb->pend.len) {
+        spate_buf_reset(&rb->pend);
+        rb->off = 0;
+        if (!rb->done && spate_ru_stream_fill(&rb->st, &rb->pend, max, &rb->done) != SPATE_OK)
+            return -1;
+    }
+    size_t n = SPATE_MIN(max, rb->pend.len - rb->off);
+    memcpy(buf, rb->pend.data + rb->off, n);
+    rb->off += n;
+    *end = rb->done && rb->off == rb->pend.len;
+    return (long)n;
+}
+
+static void ru_done(void *cls) {
+    ru_body_t *rb = cls;
+    spate_buf_free(&rb->pend);
+    free(rb);
+}
+
 void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
                             spate_http_resp_t *resp) {
     if (strcmp(req->path, "/health") == 0) {
@@ -153,9 +185,25 @@ void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
         spate_http_resp_header(resp, "Retry-After", ra);
         return;
     }
-    if (spate_ru_generate(&p, spate_wall_ms(), empty, &resp->body, NULL) != SPATE_OK) {
+    /* The first block is made here: a small response is sent whole, with
+     * a Content-Length; a larger one streams the rest from ru_read, so a
+     * 5000-user answer needs one block of memory, not 5 MB. */
+    ru_body_t *rb = spate_xcalloc(1, sizeof *rb);
+    char seed[64];
+    spate_ru_pick_seed(&p, seed);
+    spate_ru_stream_init(&rb->st, &p, seed, spate_wall_ms(), empty);
+    bool done = false;
+    if (spate_ru_stream_fill(&rb->st, &resp->body, RU_BLOCK, &done) != SPATE_OK) {
+        free(rb);
         json_error(resp, 500, "out of memory generating users");
         return;
+    }
+    if (done) {
+        free(rb);
+    } else {
+        resp->read = ru_read;
+        resp->done = ru_done;
+        resp->cls = rb;
     }
     resp->content_type = spate_ru_content_type(p.format);
     if (p.callback[0] && p.format == SPATE_RU_FMT_JSON) resp->content_type = "application/javascript";
