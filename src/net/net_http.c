@@ -55,6 +55,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
         size_t n = SPATE_MIN(max, st->head_len - st->head_off);
         memcpy(buf, st->head + st->head_off, n);
         st->head_off += n;
+        if (st->head_off == st->head_len) { /* sent: give the memory back now */
+            free(st->head);
+            st->head = NULL;
+            st->head_len = st->head_off = 0;
+        }
         return (ssize_t)n;
     }
     if (st->end) return MHD_CONTENT_READER_END_OF_STREAM;

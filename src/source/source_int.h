@@ -18,7 +18,17 @@ typedef struct {
 } spate_mt_t;
 
 void spate_mt_seed(spate_mt_t *m, uint32_t seed);
-uint32_t spate_mt_u32(spate_mt_t *m);
+/* Regenerates the 624-word state (out of line: once per 624 draws). */
+void spate_mt_twist(spate_mt_t *m);
+static inline uint32_t spate_mt_u32(spate_mt_t *m) {
+    if (m->idx >= 624) spate_mt_twist(m);
+    uint32_t y = m->mt[m->idx++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
 /* floor(genrand_real2() * n) computed exactly: a number in [0, n). */
 static inline uint32_t spate_mt_below(spate_mt_t *m, uint32_t n) {
     return (uint32_t)(((uint64_t)spate_mt_u32(m) * n) >> 32);

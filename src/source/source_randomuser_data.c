@@ -1592,7 +1592,7 @@ const spate_ru_nat_t spate_ru_nats[SPATE_RU_NNATS] = {
         .phone_pattern = "(0@#) #######",
         .cell_pattern = "(06) ########",
         .id_name = "BSN",
-        .id_pattern = "########",
+        .id_pattern = "#########",
     },
     {
         .code = "NO",

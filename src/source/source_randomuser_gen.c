@@ -43,9 +43,6 @@ static char *scratch(ru_user_t *u, size_t n) {
 
 static ru_str_t cstr(const char *s) { return (ru_str_t){s, (uint32_t)strlen(s)}; }
 
-static const char *pick(spate_mt_t *m, const spate_ru_list_t *l) {
-    return l->v[spate_mt_below(m, (uint32_t)l->n)];
-}
 
 /* A list entry "display|ascii": the display part. */
 static ru_str_t display_part(const char *e) {
@@ -110,6 +107,76 @@ static size_t fold_name(const char *e, char *out, size_t cap) {
     }
     return n;
 }
+
+/* ---- the word lists, measured once ----
+ *
+ * Every user picks a dozen list entries; their lengths, the display part
+ * of "display|ascii" names and the ASCII e-mail form of each name are
+ * worked out once per process instead of once per pick. */
+
+typedef struct {
+    ru_str_t disp;  /* shown: the part before '|' */
+    ru_str_t email; /* e-mail form: folded, lower-case ASCII */
+} ru_name_t;
+
+typedef struct {
+    ru_name_t *first[2], *last; /* first[0] male, first[1] female */
+    ru_str_t *streets, *cities, *states, *titles[2];
+} ru_nat_cache_t;
+
+static ru_nat_cache_t nat_cache[SPATE_RU_NNATS];
+static ru_str_t *adj_cache, *animal_cache, *pw_cache, *ftitle_cache, *tz_off_cache,
+    *tz_desc_cache;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static ru_str_t *measure(const spate_ru_list_t *l) {
+    ru_str_t *c = spate_xcalloc(l->n ? l->n : 1, sizeof *c);
+    for (size_t i = 0; i < l->n; i++) c[i] = cstr(l->v[i]);
+    return c;
+}
+
+static ru_name_t *measure_names(const spate_ru_list_t *l) {
+    ru_name_t *c = spate_xcalloc(l->n ? l->n : 1, sizeof *c);
+    for (size_t i = 0; i < l->n; i++) {
+        char tmp[128];
+        size_t n = fold_name(l->v[i], tmp, sizeof tmp);
+        c[i].disp = display_part(l->v[i]);
+        char *e = spate_xmalloc(n + 1);
+        memcpy(e, tmp, n);
+        e[n] = '\0';
+        c[i].email = (ru_str_t){e, (uint32_t)n};
+    }
+    return c;
+}
+
+/* The caches live as long as the process (still-reachable, never freed). */
+static void cache_init(void) {
+    for (int i = 0; i < SPATE_RU_NNATS; i++) {
+        const spate_ru_nat_t *n = &spate_ru_nats[i];
+        ru_nat_cache_t *c = &nat_cache[i];
+        c->first[0] = measure_names(&n->male_first);
+        c->first[1] = measure_names(&n->female_first);
+        c->last = measure_names(&n->last);
+        c->streets = measure(&n->streets);
+        c->cities = measure(&n->cities);
+        c->states = measure(&n->states);
+        c->titles[0] = measure(&n->male_titles);
+        c->titles[1] = measure(&n->female_titles);
+    }
+    adj_cache = measure(&spate_ru_username_adjectives);
+    animal_cache = measure(&spate_ru_username_animals);
+    pw_cache = measure(&spate_ru_passwords);
+    ftitle_cache = measure(&spate_ru_female_titles);
+    tz_off_cache = spate_xcalloc(spate_ru_ntimezones, sizeof *tz_off_cache);
+    tz_desc_cache = spate_xcalloc(spate_ru_ntimezones, sizeof *tz_desc_cache);
+    for (size_t i = 0; i < spate_ru_ntimezones; i++) {
+        tz_off_cache[i] = cstr(spate_ru_timezones[i].offset);
+        tz_desc_cache[i] = cstr(spate_ru_timezones[i].description);
+    }
+}
+
+/* An index into a list of n entries. */
+static inline uint32_t pick_i(spate_mt_t *m, size_t n) { return spate_mt_below(m, (uint32_t)n); }
 
 /* ---- patterns: # digit, @ non-zero digit, ^ letter, {DD} {MM} {YY}
  * {YYYY} from the date of birth, {G} gender digit ---- */
@@ -198,7 +265,7 @@ static const char pw_number[] = "0123456789";
 static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 static ru_str_t make_password(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p) {
-    if (!p->pw_charsets) return cstr(pick(m, &spate_ru_passwords));
+    if (!p->pw_charsets) return pw_cache[pick_i(m, spate_ru_passwords.n)];
     char set[128];
     size_t sn = 0;
     const char *sets[4] = {pw_special, pw_upper, pw_lower, pw_number};
@@ -244,57 +311,60 @@ static int pick_nat(spate_mt_t *m, uint32_t mask) {
 }
 
 void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p, int64_t now_ms) {
+    pthread_once(&cache_once, cache_init);
     u->used = 0;
     u->nat = pick_nat(m, p->nat_mask);
     const spate_ru_nat_t *nat = &spate_ru_nats[u->nat];
     u->female = p->gender ? p->gender == 2 : (int)spate_mt_below(m, 2);
 
     /* name */
+    const ru_nat_cache_t *nc = &nat_cache[u->nat];
     const spate_ru_list_t *titles = u->female ? &nat->female_titles : &nat->male_titles;
-    if (titles->n) u->title = cstr(pick(m, titles));
-    else u->title = u->female ? cstr(pick(m, &spate_ru_female_titles)) : cstr("Mr");
-    const char *first = pick(m, u->female ? &nat->female_first : &nat->male_first);
-    const char *last = pick(m, &nat->last);
-    u->first = display_part(first);
-    u->last = display_part(last);
+    if (titles->n) u->title = nc->titles[u->female][pick_i(m, titles->n)];
+    else u->title = u->female ? ftitle_cache[pick_i(m, spate_ru_female_titles.n)] : cstr("Mr");
+    const spate_ru_list_t *firsts = u->female ? &nat->female_first : &nat->male_first;
+    const ru_name_t *first = &nc->first[u->female][pick_i(m, firsts->n)];
+    const ru_name_t *last = &nc->last[pick_i(m, nat->last.n)];
+    u->first = first->disp;
+    u->last = last->disp;
 
     /* location */
     u->street_number = (int)spate_mt_range(m, 1, 9999);
-    u->street = cstr(pick(m, &nat->streets));
-    u->city = cstr(pick(m, &nat->cities));
-    u->state = cstr(pick(m, &nat->states));
-    u->country = cstr(nat->country);
+    u->street = nc->streets[pick_i(m, nat->streets.n)];
+    u->city = nc->cities[pick_i(m, nat->cities.n)];
+    u->state = nc->states[pick_i(m, nat->states.n)];
+    u->country = (ru_str_t){nat->country, (uint32_t)strlen(nat->country)};
     u->postcode_is_str = nat->postcode_pattern != NULL;
     if (u->postcode_is_str) u->postcode = expand(u, m, nat->postcode_pattern, "1970-01-01");
     else u->postcode_int = (int)spate_mt_range(m, nat->postcode_min, nat->postcode_max);
     u->lat = put_coord(u, (int64_t)spate_mt_below(m, 1800000) - 900000);
     u->lon = put_coord(u, (int64_t)spate_mt_below(m, 3600000) - 1800000);
-    const spate_ru_tz_t *tz = &spate_ru_timezones[spate_mt_below(m, (uint32_t)spate_ru_ntimezones)];
-    u->tz_offset = cstr(tz->offset);
-    u->tz_desc = cstr(tz->description);
+    uint32_t tz = pick_i(m, spate_ru_ntimezones);
+    u->tz_offset = tz_off_cache[tz];
+    u->tz_desc = tz_desc_cache[tz];
 
     /* email: first.last@example.com in ASCII */
     {
-        char *o = scratch(u, 0);
-        size_t n = fold_name(first, o, 100);
+        char *o = scratch(u, first->email.n + last->email.n + 13);
+        size_t n = first->email.n;
+        memcpy(o, first->email.p, n);
         o[n++] = '.';
-        n += fold_name(last, o + n, 100);
+        memcpy(o + n, last->email.p, last->email.n);
+        n += last->email.n;
         memcpy(o + n, "@example.com", 12);
-        n += 12;
-        u->used += n;
-        u->email = (ru_str_t){o, (uint32_t)n};
+        u->email = (ru_str_t){o, (uint32_t)(n + 12)};
     }
 
     /* login */
     u->uuid = make_uuid4(u, m);
     {
         /* adjective + animal + 100..999, e.g. "angrybear411" */
-        const char *adj = pick(m, &spate_ru_username_adjectives);
-        const char *animal = pick(m, &spate_ru_username_animals);
-        size_t a = strlen(adj), b = strlen(animal);
+        ru_str_t adj = adj_cache[pick_i(m, spate_ru_username_adjectives.n)];
+        ru_str_t animal = animal_cache[pick_i(m, spate_ru_username_animals.n)];
+        size_t a = adj.n, b = animal.n;
         char *o = scratch(u, a + b + 3);
-        memcpy(o, adj, a);
-        memcpy(o + a, animal, b);
+        memcpy(o, adj.p, a);
+        memcpy(o + a, animal.p, b);
         put_uint(o + a + b, (uint64_t)spate_mt_range(m, 100, 999));
         u->username = (ru_str_t){o, (uint32_t)(a + b + 3)};
     }

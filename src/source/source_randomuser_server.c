@@ -103,7 +103,7 @@ static bool path_is_api(const char *path) {
 /* A streamed response body: generator state and the bytes made but not
  * yet handed to the HTTP layer (a block ends on a user boundary, so each
  * fill makes a little more than asked). */
-#define RU_BLOCK (256 * 1024)
+#define RU_FIRST_BLOCK (64 * 1024) /* a response up to this size is sent whole */
 typedef struct {
     spate_ru_stream_t st;
     spate_buf_t pend;
@@ -116,7 +116,10 @@ static long ru_read(void *cls, char *buf, size_t max, bool *end) {
     if (rb->off == rb->pend.len) {
         spate_buf_reset(&rb->pend);
         rb->off = 0;
-        if (!rb->done && spate_ru_stream_fill(&rb->st, &rb->pend, max, &rb->done) != SPATE_OK)
+        /* A fill ends on a user boundary, at most one user past `max`:
+         * reserve that once so the buffer never doubles. */
+        if (!rb->done && (spate_buf_reserve(&rb->pend, max + 8192) != SPATE_OK ||
+                          spate_ru_stream_fill(&rb->st, &rb->pend, max, &rb->done) != SPATE_OK))
             return -1;
     }
     size_t n = SPATE_MIN(max, rb->pend.len - rb->off);
@@ -193,7 +196,7 @@ void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
     spate_ru_pick_seed(&p, seed);
     spate_ru_stream_init(&rb->st, &p, seed, spate_wall_ms(), empty);
     bool done = false;
-    if (spate_ru_stream_fill(&rb->st, &resp->body, RU_BLOCK, &done) != SPATE_OK) {
+    if (spate_ru_stream_fill(&rb->st, &resp->body, RU_FIRST_BLOCK, &done) != SPATE_OK) {
         free(rb);
         json_error(resp, 500, "out of memory generating users");
         return;

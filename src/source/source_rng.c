@@ -28,23 +28,13 @@ static inline uint32_t mix(uint32_t hi, uint32_t lo, uint32_t far) {
     return far ^ (y >> 1) ^ ((uint32_t)-(int32_t)(y & 1) & 0x9908b0dfu);
 }
 
-static void twist(spate_mt_t *m) {
+void spate_mt_twist(spate_mt_t *m) {
     uint32_t *mt = m->mt;
     int i = 0;
     for (; i < MT_N - MT_M; i++) mt[i] = mix(mt[i], mt[i + 1], mt[i + MT_M]);
     for (; i < MT_N - 1; i++) mt[i] = mix(mt[i], mt[i + 1], mt[i + MT_M - MT_N]);
     mt[MT_N - 1] = mix(mt[MT_N - 1], mt[0], mt[MT_M - 1]);
     m->idx = 0;
-}
-
-uint32_t spate_mt_u32(spate_mt_t *m) {
-    if (m->idx >= 624) twist(m);
-    uint32_t y = m->mt[m->idx++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    y ^= y >> 18;
-    return y;
 }
 
 uint32_t spate_ru_seed_to_mt(const char *seed, int page) {
