@@ -29,7 +29,7 @@ bench: build
 	@bash bench/run.sh $(BUILD)
 
 format:
-	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'fuzz/*.c' 'bench/*.c')
+	@find src tests fuzz bench -name '*.[ch]' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD)

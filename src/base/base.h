@@ -78,7 +78,8 @@ typedef struct {
     size_t cap;
 } spate_buf_t;
 
-#define SPATE_BUF_INIT {NULL, 0, 0}
+#define SPATE_BUF_INIT                                                                             \
+    { NULL, 0, 0 }
 
 /* Makes room for `extra` more bytes (plus the NUL). */
 spate_status_t spate_buf_reserve(spate_buf_t *b, size_t extra);
@@ -285,17 +286,17 @@ typedef enum { SPATE_CONF_SCALAR, SPATE_CONF_MAP, SPATE_CONF_SEQ } spate_conf_ki
 typedef struct spate_conf_node spate_conf_node_t;
 struct spate_conf_node {
     spate_conf_kind_t kind;
-    int line;          /* 1-based line in the source */
-    const char *key;   /* key under which it sits in a map, or NULL */
-    const char *value; /* scalar text (NULL for maps and sequences) */
-    bool quoted;       /* scalar was quoted: never null/bool/number */
+    int line;                 /* 1-based line in the source */
+    const char *key;          /* key under which it sits in a map, or NULL */
+    const char *value;        /* scalar text (NULL for maps and sequences) */
+    bool quoted;              /* scalar was quoted: never null/bool/number */
     spate_conf_node_t *child; /* first child (map entries / seq items) */
     spate_conf_node_t *next;  /* next sibling */
     size_t nchild;
 };
 
 typedef struct {
-    char *path;            /* file name used in messages */
+    char *path;              /* file name used in messages */
     spate_conf_node_t *root; /* NULL for an empty document */
     /* private: */
     void *arena;

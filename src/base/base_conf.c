@@ -203,10 +203,10 @@ static spate_status_t parse_node(build_t *bd, yaml_event_t *ev, spate_conf_node_
         st = parse_children(bd, n, is_map);
         break;
     }
-    case YAML_ALIAS_EVENT:
-        goto alias;
+    case YAML_ALIAS_EVENT: goto alias;
     default:
-        err_set(bd->err, "%s:%zu: unexpected YAML structure", bd->conf->path, ev->start_mark.line + 1);
+        err_set(bd->err, "%s:%zu: unexpected YAML structure", bd->conf->path,
+                ev->start_mark.line + 1);
         st = SPATE_EINVAL;
         break;
     }
@@ -286,7 +286,8 @@ spate_status_t spate_conf_load_file(spate_conf_t *conf, const char *path, spate_
     spate_status_t st = SPATE_OK;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (b.len + n > CONF_MAX_FILE) {
-            err_set(err, "%s: larger than %u MiB; not a configuration file?", path, CONF_MAX_FILE >> 20);
+            err_set(err, "%s: larger than %u MiB; not a configuration file?", path,
+                    CONF_MAX_FILE >> 20);
             st = SPATE_EINVAL;
             break;
         }
@@ -300,8 +301,10 @@ spate_status_t spate_conf_load_file(spate_conf_t *conf, const char *path, spate_
         st = SPATE_EIO;
     }
     fclose(f);
-    if (st == SPATE_OK) st = spate_conf_load_string(conf, path, b.data ? b.data : "", b.len, err);
-    else conf->path = spate_xstrdup(path);
+    if (st == SPATE_OK)
+        st = spate_conf_load_string(conf, path, b.data ? b.data : "", b.len, err);
+    else
+        conf->path = spate_xstrdup(path);
     spate_buf_free(&b);
     return st;
 }
@@ -325,8 +328,8 @@ static const char *kind_name(spate_conf_kind_t k) {
     return k == SPATE_CONF_MAP ? "a mapping" : k == SPATE_CONF_SEQ ? "a list" : "a value";
 }
 
-static spate_status_t get_scalar(const spate_conf_t *c, const spate_conf_node_t *map, const char *key,
-                                 const char *want, const spate_conf_node_t **out,
+static spate_status_t get_scalar(const spate_conf_t *c, const spate_conf_node_t *map,
+                                 const char *key, const char *want, const spate_conf_node_t **out,
                                  spate_conf_err_t *err) {
     const spate_conf_node_t *n = spate_conf_get(map, key);
     if (!n) return SPATE_ENOENT;
@@ -439,7 +442,8 @@ spate_status_t spate_conf_check_keys(const spate_conf_t *c, const spate_conf_nod
                                      const char *const *known, spate_conf_err_t *err) {
     if (!map) return SPATE_OK;
     if (map->kind != SPATE_CONF_MAP) {
-        spate_conf_errorf(c, map, err, "expected a mapping of settings, got %s", kind_name(map->kind));
+        spate_conf_errorf(c, map, err, "expected a mapping of settings, got %s",
+                          kind_name(map->kind));
         return SPATE_EINVAL;
     }
     for (const spate_conf_node_t *n = map->child; n; n = n->next) {

@@ -23,7 +23,8 @@ static void table_init(void) {
         table[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; i++)
-        for (int s = 1; s < 8; s++) table[s][i] = (table[s - 1][i] >> 8) ^ table[0][table[s - 1][i] & 0xff];
+        for (int s = 1; s < 8; s++)
+            table[s][i] = (table[s - 1][i] >> 8) ^ table[0][table[s - 1][i] & 0xff];
 }
 
 static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t n) {

@@ -82,8 +82,8 @@ static void hash_evp(spate_hash_alg_t alg, const void *p, size_t n, uint8_t *out
     if ((unsigned)alg > SPATE_HASH_SHA256) abort(); /* not a spate_hash_alg_t */
     hash_tls_t *t = tls_get();
     unsigned int len = 0;
-    if (EVP_DigestInit_ex2(t->ctx, t->md[alg], NULL) != 1 ||
-        EVP_DigestUpdate(t->ctx, p, n) != 1 || EVP_DigestFinal_ex(t->ctx, out, &len) != 1) {
+    if (EVP_DigestInit_ex2(t->ctx, t->md[alg], NULL) != 1 || EVP_DigestUpdate(t->ctx, p, n) != 1 ||
+        EVP_DigestFinal_ex(t->ctx, out, &len) != 1) {
         fprintf(stderr, "spate: %s digest failed\n", md_names[alg]);
         abort();
     }

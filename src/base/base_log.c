@@ -51,7 +51,8 @@ void spate_vlog(spate_log_level_t lvl, const char *component, const char *fmt, v
     char line[2048];
     char ts[25];
     spate_time_iso8601(spate_wall_ms(), ts);
-    int n = snprintf(line, sizeof line, "%s %s %s: ", ts, tags[lvl], component ? component : "spate");
+    int n =
+        snprintf(line, sizeof line, "%s %s %s: ", ts, tags[lvl], component ? component : "spate");
     if (n < 0) return;
     /* snprintf returns the length it wanted: a huge component name must
      * not push len past the buffer (the message is then simply cut). */

@@ -15,28 +15,29 @@
 static const char *const CMD = "randomuser";
 
 static void help(void) {
-    printf("usage: spate randomuser [options]\n"
-           "\n"
-           "Serves a randomuser.me-compatible API (version 1.4): GET /api/ and /api/1.4/ with\n"
-           "results, seed, page, nat, gender, inc, exc, format, noinfo, password, dl, callback;\n"
-           "GET /health for readiness.\n"
-           "\n"
-           "options:\n"
-           "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8088)\n"
-           "  --threads N            worker threads (default: one per core)\n"
-           "  --config FILE          YAML file with a 'randomuser:' section (docs/configuration.md)\n"
-           "  --print QUERY          print the response to QUERY (e.g. 'results=3&seed=x') and exit\n"
-           "  --log-level LEVEL      debug, info, warn, error or off (default info)\n"
-           "  --log-file FILE        append log lines to FILE instead of stderr\n"
-           "\n"
-           "fault injection (off by default), for testing clients:\n"
-           "  --latency MS[-MAX]     delay every answer by MS (or a random MS..MAX) milliseconds\n"
-           "  --error-rate P         answer this share of requests (0..1) with --error-status\n"
-           "  --error-status N       the status for injected errors (default 503)\n"
-           "  --rate-limit USERS     users per client IP per window, then 429 with Retry-After\n"
-           "  --rate-window SECONDS  the rate-limit window (default 300, as randomuser.me)\n"
-           "  --empty-rate P         answer this share with empty results (the 2026 outage)\n"
-           "  --fault-seed N         seed for the fault draws (default random)\n");
+    printf(
+        "usage: spate randomuser [options]\n"
+        "\n"
+        "Serves a randomuser.me-compatible API (version 1.4): GET /api/ and /api/1.4/ with\n"
+        "results, seed, page, nat, gender, inc, exc, format, noinfo, password, dl, callback;\n"
+        "GET /health for readiness.\n"
+        "\n"
+        "options:\n"
+        "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8088)\n"
+        "  --threads N            worker threads (default: one per core)\n"
+        "  --config FILE          YAML file with a 'randomuser:' section (docs/configuration.md)\n"
+        "  --print QUERY          print the response to QUERY (e.g. 'results=3&seed=x') and exit\n"
+        "  --log-level LEVEL      debug, info, warn, error or off (default info)\n"
+        "  --log-file FILE        append log lines to FILE instead of stderr\n"
+        "\n"
+        "fault injection (off by default), for testing clients:\n"
+        "  --latency MS[-MAX]     delay every answer by MS (or a random MS..MAX) milliseconds\n"
+        "  --error-rate P         answer this share of requests (0..1) with --error-status\n"
+        "  --error-status N       the status for injected errors (default 503)\n"
+        "  --rate-limit USERS     users per client IP per window, then 429 with Retry-After\n"
+        "  --rate-window SECONDS  the rate-limit window (default 300, as randomuser.me)\n"
+        "  --empty-rate P         answer this share with empty results (the 2026 outage)\n"
+        "  --fault-seed N         seed for the fault draws (default random)\n");
 }
 
 static bool parse_latency(const char *v, spate_ru_server_conf_t *c) {
@@ -66,9 +67,9 @@ static bool parse_latency(const char *v, spate_ru_server_conf_t *c) {
 static bool load_config(const char *path, spate_ru_server_conf_t *c) {
     static const char *const top_keys[] = {"randomuser", "log_level", NULL};
     static const char *const keys[] = {"listen", "threads", "faults", NULL};
-    static const char *const fault_keys[] = {"latency_ms", "latency_max_ms", "error_rate",
-                                             "error_status", "rate_limit", "rate_window_s",
-                                             "empty_rate", "seed", NULL};
+    static const char *const fault_keys[] = {"latency_ms",   "latency_max_ms", "error_rate",
+                                             "error_status", "rate_limit",     "rate_window_s",
+                                             "empty_rate",   "seed",           NULL};
     spate_conf_t conf;
     spate_conf_err_t err;
     bool ok = false;
@@ -99,14 +100,14 @@ static bool load_config(const char *path, spate_ru_server_conf_t *c) {
             goto out;
         }
     }
-#define GET_INT(map, key, lo, hi, field)                                                          \
-    switch (spate_conf_get_i64(&conf, map, key, lo, hi, &v, &err)) {                                \
+#define GET_INT(map, key, lo, hi, field)                                                           \
+    switch (spate_conf_get_i64(&conf, map, key, lo, hi, &v, &err)) {                               \
     case SPATE_OK: field = (int)v; break;                                                          \
     case SPATE_ENOENT: break;                                                                      \
     default: goto out;                                                                             \
     }
 #define GET_DBL(map, key, field)                                                                   \
-    switch (spate_conf_get_double(&conf, map, key, 0, 1, &d, &err)) {                               \
+    switch (spate_conf_get_double(&conf, map, key, 0, 1, &d, &err)) {                              \
     case SPATE_OK: field = d; break;                                                               \
     case SPATE_ENOENT: break;                                                                      \
     default: goto out;                                                                             \
@@ -158,8 +159,10 @@ int spate_cmd_randomuser(int argc, char **argv) {
     /* --config first, so that the command line overrides it. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
-        if (strncmp(a, "--config=", 9) == 0) v = a + 9;
-        else if (strcmp(a, "--config") == 0 && i + 1 < argc) v = argv[i + 1];
+        if (strncmp(a, "--config=", 9) == 0)
+            v = a + 9;
+        else if (strcmp(a, "--config") == 0 && i + 1 < argc)
+            v = argv[i + 1];
         if (v && !load_config(v, &c)) return SPATE_EXIT_USAGE;
     }
     for (int i = 1; i < argc; i++) {
@@ -176,16 +179,19 @@ int spate_cmd_randomuser(int argc, char **argv) {
         if (n >= sizeof name) return spate_cmd_usage_error(CMD, "unknown option '%s'", a);
         memcpy(name, a, n);
         name[n] = '\0';
-        static const char *const known[] = {"--listen", "--threads", "--config", "--print",
-                                            "--log-level", "--log-file", "--latency",
-                                            "--error-rate", "--error-status", "--rate-limit",
-                                            "--rate-window", "--empty-rate", "--fault-seed"};
+        static const char *const known[] = {
+            "--listen",      "--threads",    "--config",     "--print",        "--log-level",
+            "--log-file",    "--latency",    "--error-rate", "--error-status", "--rate-limit",
+            "--rate-window", "--empty-rate", "--fault-seed"};
         bool ok = false;
         for (size_t k = 0; k < SPATE_ARRAY_LEN(known) && !ok; k++) ok = strcmp(name, known[k]) == 0;
         if (!ok) return spate_cmd_usage_error(CMD, "unknown option '%s'", name);
-        if (v) v++;
-        else if (i + 1 < argc) v = argv[++i];
-        else return spate_cmd_usage_error(CMD, "%s needs a value", name);
+        if (v)
+            v++;
+        else if (i + 1 < argc)
+            v = argv[++i];
+        else
+            return spate_cmd_usage_error(CMD, "%s needs a value", name);
 
         int64_t iv;
         double dv;
@@ -231,13 +237,15 @@ int spate_cmd_randomuser(int argc, char **argv) {
     char addr[80];
     spate_net_addr_format(&c.listen, addr, sizeof addr);
     if (spate_ru_server_start(&s, &c) != SPATE_OK) {
-        spate_log(SPATE_LOG_ERROR, CMD, "cannot listen on %s (address in use, or not an address of this machine?)",
-                  addr);
+        spate_log(SPATE_LOG_ERROR, CMD,
+                  "cannot listen on %s (address in use, or not an address of this machine?)", addr);
         return SPATE_EXIT_FAIL;
     }
     /* Report the bound port (it differs when 0 was asked for). */
     char *colon = strrchr(addr, ':');
-    if (colon) snprintf(colon + 1, sizeof addr - (size_t)(colon + 1 - addr), "%d", spate_ru_server_port(s));
+    if (colon)
+        snprintf(colon + 1, sizeof addr - (size_t)(colon + 1 - addr), "%d",
+                 spate_ru_server_port(s));
     spate_log(SPATE_LOG_INFO, CMD, "listening on http://%s/api/ (randomuser.me API %s)", addr,
               SPATE_RU_VERSION);
     if (c.error_rate > 0 || c.empty_rate > 0 || c.rate_limit > 0 || c.latency_max_ms > 0)

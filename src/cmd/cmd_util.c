@@ -41,8 +41,8 @@ bool spate_cmd_log_opt(const char *cmd, const char *opt, const char *val) {
     if (strcmp(opt, "--log-level") == 0) {
         spate_log_level_t lvl;
         if (spate_log_level_parse(val, &lvl) != SPATE_OK) {
-            spate_cmd_usage_error(cmd, "--log-level: '%s' is not one of debug, info, warn, error, off",
-                                  val);
+            spate_cmd_usage_error(
+                cmd, "--log-level: '%s' is not one of debug, info, warn, error, off", val);
             return false;
         }
         spate_log_set_level(lvl);

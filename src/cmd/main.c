@@ -21,13 +21,12 @@ static const cmd_entry_t commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "spate — the real-time data engineering stack in one small program\n"
-            "\n"
-            "usage: spate <command> [options]\n"
-            "       spate <command> --help\n"
-            "\n"
-            "commands:\n");
+    fprintf(f, "spate — the real-time data engineering stack in one small program\n"
+               "\n"
+               "usage: spate <command> [options]\n"
+               "       spate <command> --help\n"
+               "\n"
+               "commands:\n");
     for (size_t i = 0; i < SPATE_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-12s %s\n  %-12s %s\n", "help", "show this help", "version",
@@ -60,6 +59,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < SPATE_ARRAY_LEN(commands); i++)
         if (strcmp(name, commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "spate: unknown command '%s'\nRun 'spate help' for the list of commands.\n", name);
+    fprintf(stderr, "spate: unknown command '%s'\nRun 'spate help' for the list of commands.\n",
+            name);
     return SPATE_EXIT_USAGE;
 }

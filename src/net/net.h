@@ -91,7 +91,8 @@ typedef struct {
 void spate_http_resp_header(spate_http_resp_t *resp, const char *name, const char *value);
 
 /* Called on a server thread for every request; must be thread-safe. */
-typedef void (*spate_http_handler_fn)(void *ctx, const spate_http_req_t *req, spate_http_resp_t *resp);
+typedef void (*spate_http_handler_fn)(void *ctx, const spate_http_req_t *req,
+                                      spate_http_resp_t *resp);
 
 typedef struct spate_http_server spate_http_server_t;
 

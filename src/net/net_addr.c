@@ -23,7 +23,8 @@ spate_status_t spate_net_addr_parse(const char *text, spate_net_addr_t *out, cha
         port_s = rb + 2;
     } else {
         const char *c = strrchr(text, ':');
-        if (!c || (size_t)(c - text) >= sizeof host || memchr(text, ':', (size_t)(c - text))) goto bad;
+        if (!c || (size_t)(c - text) >= sizeof host || memchr(text, ':', (size_t)(c - text)))
+            goto bad;
         memcpy(host, text, (size_t)(c - text));
         host[c - text] = '\0';
         port_s = c + 1;
@@ -34,8 +35,8 @@ spate_status_t spate_net_addr_parse(const char *text, spate_net_addr_t *out, cha
         snprintf(err, errlen, "'%s': the port must be a number from 0 to 65535", text);
         return SPATE_EINVAL;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, port_s, &hints, &res);
     if (rc != 0 || !res) {
@@ -47,7 +48,8 @@ spate_status_t spate_net_addr_parse(const char *text, spate_net_addr_t *out, cha
     freeaddrinfo(res);
     return SPATE_OK;
 bad:
-    snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:8088 or [::1]:8088)", text);
+    snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:8088 or [::1]:8088)",
+             text);
     return SPATE_EINVAL;
 }
 

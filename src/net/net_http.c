@@ -153,8 +153,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     struct MHD_Response *r;
     if (resp.read) {
         stream_t *st = spate_xcalloc(1, sizeof *st);
-        *st = (stream_t){.head = body, .head_len = len, .read = resp.read, .done = resp.done,
-                         .cls = resp.cls};
+        *st = (stream_t){
+            .head = body, .head_len = len, .read = resp.read, .done = resp.done, .cls = resp.cls};
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st,
                                               stream_free);
         if (!r) stream_free(st);

@@ -47,8 +47,10 @@ spate_status_t spate_query_next(spate_query_iter_t *it, char *key, size_t keylen
         size_t eq = start;
         while (eq < end && it->p[eq] != '=') eq++;
         decode(it->p + start, eq - start, key, keylen);
-        if (eq < end) decode(it->p + eq + 1, end - eq - 1, val, vallen);
-        else if (vallen) val[0] = '\0';
+        if (eq < end)
+            decode(it->p + eq + 1, end - eq - 1, val, vallen);
+        else if (vallen)
+            val[0] = '\0';
         return SPATE_OK;
     }
     return SPATE_ENOENT;

@@ -168,15 +168,15 @@ spate_status_t spate_format_user_text(const char *json, size_t len, spate_buf_t 
 /* ================================================================== */
 
 typedef struct {
-    const char *url;       /* e.g. http://127.0.0.1:8088/api/ (query allowed) */
-    int64_t count;         /* users wanted */
-    int batch;             /* results per request, 1..5000 (default 5000) */
-    int timeout_ms;        /* per request (default 30000) */
-    int connect_timeout_ms;/* default 5000 */
-    int retries;           /* retries per request after the first try (default 5) */
-    int backoff_ms;        /* first backoff (default 200), doubled each retry */
-    int backoff_max_ms;    /* cap (default 30000) */
-    bool progress;         /* live progress line on stderr */
+    const char *url;        /* e.g. http://127.0.0.1:8088/api/ (query allowed) */
+    int64_t count;          /* users wanted */
+    int batch;              /* results per request, 1..5000 (default 5000) */
+    int timeout_ms;         /* per request (default 30000) */
+    int connect_timeout_ms; /* default 5000 */
+    int retries;            /* retries per request after the first try (default 5) */
+    int backoff_ms;         /* first backoff (default 200), doubled each retry */
+    int backoff_max_ms;     /* cap (default 30000) */
+    bool progress;          /* live progress line on stderr */
 } spate_fetch_conf_t;
 
 void spate_fetch_conf_default(spate_fetch_conf_t *c);
@@ -187,10 +187,10 @@ void spate_fetch_conf_default(spate_fetch_conf_t *c);
 typedef spate_status_t (*spate_fetch_cb)(void *ctx, const json_t *result);
 
 typedef struct {
-    int64_t users;     /* results handed to the callback */
-    int64_t requests;  /* HTTP requests made, retries included */
-    int64_t retries;   /* of which retries */
-    int64_t empty;     /* responses with no results */
+    int64_t users;    /* results handed to the callback */
+    int64_t requests; /* HTTP requests made, retries included */
+    int64_t retries;  /* of which retries */
+    int64_t empty;    /* responses with no results */
     int64_t elapsed_ms;
 } spate_fetch_stats_t;
 

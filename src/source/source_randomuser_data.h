@@ -32,7 +32,8 @@ typedef struct {
     size_t n;
 } spate_ru_list_t;
 
-#define SPATE_RU_LIST(arr) {(arr), sizeof(arr) / sizeof((arr)[0])}
+#define SPATE_RU_LIST(arr)                                                                         \
+    { (arr), sizeof(arr) / sizeof((arr)[0]) }
 
 typedef struct {
     const char *code;    /* "US" */

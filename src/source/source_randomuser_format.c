@@ -158,8 +158,7 @@ static void member(emit_t *e, const char *key) {
         put(e, key, strlen(key));
         PUTS(e, ">");
         break;
-    case SPATE_RU_FMT_CSV:
-        break;
+    case SPATE_RU_FMT_CSV: break;
     }
 }
 
@@ -299,8 +298,10 @@ static void walk_user(emit_t *e, const ru_user_t *u, uint32_t f) {
         str(e, "city", u->city);
         str(e, "state", u->state);
         str(e, "country", u->country);
-        if (u->postcode_is_str) str(e, "postcode", u->postcode);
-        else num(e, "postcode", u->postcode_int);
+        if (u->postcode_is_str)
+            str(e, "postcode", u->postcode);
+        else
+            num(e, "postcode", u->postcode_int);
         obj_begin(e, "coordinates");
         str(e, "latitude", u->lat);
         str(e, "longitude", u->lon);
@@ -340,8 +341,10 @@ static void walk_user(emit_t *e, const ru_user_t *u, uint32_t f) {
     if (f & SPATE_RU_F_ID) {
         obj_begin(e, "id");
         str(e, "name", u->id_name);
-        if (u->id_null) null(e, "value");
-        else str(e, "value", u->id_value);
+        if (u->id_null)
+            null(e, "value");
+        else
+            str(e, "value", u->id_value);
         obj_end(e, "id");
     }
     if (f & SPATE_RU_F_PICTURE) {
@@ -416,8 +419,8 @@ static inline char *num_json(char *o, int64_t v) { return o + fmt_i64(o, v); }
 #define JSON_USER_MAX 4096
 static char *json_user(char *o, const ru_user_t *u, uint32_t f, bool escape_pw) {
     char *start = o;
-    if (f & SPATE_RU_F_GENDER) o = u->female ? (LIT(o, ",\"gender\":\"female\""), o)
-                                             : (LIT(o, ",\"gender\":\"male\""), o);
+    if (f & SPATE_RU_F_GENDER)
+        o = u->female ? (LIT(o, ",\"gender\":\"female\""), o) : (LIT(o, ",\"gender\":\"male\""), o);
     if (f & SPATE_RU_F_NAME) {
         LIT(o, ",\"name\":{\"title\":\"");
         o = cpy(o, u->title);

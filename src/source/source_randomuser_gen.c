@@ -43,7 +43,6 @@ static char *scratch(ru_user_t *u, size_t n) {
 
 static ru_str_t cstr(const char *s) { return (ru_str_t){s, (uint32_t)strlen(s)}; }
 
-
 /* A list entry "display|ascii": the display part. */
 static ru_str_t display_part(const char *e) {
     const char *bar = strchr(e, '|');
@@ -100,9 +99,12 @@ static size_t fold_name(const char *e, char *out, size_t cap) {
         for (; i < len && (s[i] & 0xc0) == 0x80; i++) cp = cp << 6 | (s[i] & 0x3f);
         s += i;
         const char *f = NULL;
-        if (cp >= 0xc0 && cp < 0x180) f = fold_tab[cp - 0xc0];
-        else if (cp == 0x219) f = "s"; /* ș */
-        else if (cp == 0x21b) f = "t"; /* ț */
+        if (cp >= 0xc0 && cp < 0x180)
+            f = fold_tab[cp - 0xc0];
+        else if (cp == 0x219)
+            f = "s"; /* ș */
+        else if (cp == 0x21b)
+            f = "t"; /* ț */
         for (; f && *f; f++) out[n++] = *f;
     }
     return n;
@@ -125,8 +127,7 @@ typedef struct {
 } ru_nat_cache_t;
 
 static ru_nat_cache_t nat_cache[SPATE_RU_NNATS];
-static ru_str_t *adj_cache, *animal_cache, *pw_cache, *ftitle_cache, *tz_off_cache,
-    *tz_desc_cache;
+static ru_str_t *adj_cache, *animal_cache, *pw_cache, *ftitle_cache, *tz_off_cache, *tz_desc_cache;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static ru_str_t *measure(const spate_ru_list_t *l) {
@@ -211,12 +212,18 @@ static ru_str_t expand(ru_user_t *u, spate_mt_t *m, const char *pat, const char 
         case '{': {
             const char *end = strchr(p, '}');
             size_t k = end ? (size_t)(end - p - 1) : 0;
-            if (k == 2 && strncmp(p + 1, "DD", 2) == 0) memcpy(o + n, dob_iso + 8, 2), n += 2;
-            else if (k == 2 && strncmp(p + 1, "MM", 2) == 0) memcpy(o + n, dob_iso + 5, 2), n += 2;
-            else if (k == 2 && strncmp(p + 1, "YY", 2) == 0) memcpy(o + n, dob_iso + 2, 2), n += 2;
-            else if (k == 4 && strncmp(p + 1, "YYYY", 4) == 0) memcpy(o + n, dob_iso, 4), n += 4;
-            else if (k == 1 && p[1] == 'G') o[n++] = u->female ? '2' : '1';
-            else o[n++] = '{';
+            if (k == 2 && strncmp(p + 1, "DD", 2) == 0)
+                memcpy(o + n, dob_iso + 8, 2), n += 2;
+            else if (k == 2 && strncmp(p + 1, "MM", 2) == 0)
+                memcpy(o + n, dob_iso + 5, 2), n += 2;
+            else if (k == 2 && strncmp(p + 1, "YY", 2) == 0)
+                memcpy(o + n, dob_iso + 2, 2), n += 2;
+            else if (k == 4 && strncmp(p + 1, "YYYY", 4) == 0)
+                memcpy(o + n, dob_iso, 4), n += 4;
+            else if (k == 1 && p[1] == 'G')
+                o[n++] = u->female ? '2' : '1';
+            else
+                o[n++] = '{';
             if (end && k <= 4) p = end;
             break;
         }
@@ -320,8 +327,10 @@ void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p,
     /* name */
     const ru_nat_cache_t *nc = &nat_cache[u->nat];
     const spate_ru_list_t *titles = u->female ? &nat->female_titles : &nat->male_titles;
-    if (titles->n) u->title = nc->titles[u->female][pick_i(m, titles->n)];
-    else u->title = u->female ? ftitle_cache[pick_i(m, spate_ru_female_titles.n)] : cstr("Mr");
+    if (titles->n)
+        u->title = nc->titles[u->female][pick_i(m, titles->n)];
+    else
+        u->title = u->female ? ftitle_cache[pick_i(m, spate_ru_female_titles.n)] : cstr("Mr");
     const spate_ru_list_t *firsts = u->female ? &nat->female_first : &nat->male_first;
     const ru_name_t *first = &nc->first[u->female][pick_i(m, firsts->n)];
     const ru_name_t *last = &nc->last[pick_i(m, nat->last.n)];
@@ -335,8 +344,10 @@ void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p,
     u->state = nc->states[pick_i(m, nat->states.n)];
     u->country = (ru_str_t){nat->country, (uint32_t)strlen(nat->country)};
     u->postcode_is_str = nat->postcode_pattern != NULL;
-    if (u->postcode_is_str) u->postcode = expand(u, m, nat->postcode_pattern, "1970-01-01");
-    else u->postcode_int = (int)spate_mt_range(m, nat->postcode_min, nat->postcode_max);
+    if (u->postcode_is_str)
+        u->postcode = expand(u, m, nat->postcode_pattern, "1970-01-01");
+    else
+        u->postcode_int = (int)spate_mt_range(m, nat->postcode_min, nat->postcode_max);
     u->lat = put_coord(u, (int64_t)spate_mt_below(m, 1800000) - 900000);
     u->lon = put_coord(u, (int64_t)spate_mt_below(m, 3600000) - 1800000);
     uint32_t tz = pick_i(m, spate_ru_ntimezones);
@@ -443,8 +454,10 @@ static void random_seed(char out[17]) {
 }
 
 void spate_ru_pick_seed(const spate_ru_params_t *p, char out[64]) {
-    if (p->seed[0]) snprintf(out, 64, "%s", p->seed);
-    else random_seed(out);
+    if (p->seed[0])
+        snprintf(out, 64, "%s", p->seed);
+    else
+        random_seed(out);
 }
 
 spate_status_t spate_ru_generate(const spate_ru_params_t *p, int64_t now_ms, bool empty,

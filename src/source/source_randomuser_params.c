@@ -20,9 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const field_names[] = {"gender", "name",  "location", "email",
-                                          "login",  "dob",   "registered", "phone",
-                                          "cell",   "id",    "picture",  "nat"};
+static const char *const field_names[] = {"gender", "name", "location",   "email",
+                                          "login",  "dob",  "registered", "phone",
+                                          "cell",   "id",   "picture",    "nat"};
 
 int spate_ru_nat_count(void) { return SPATE_RU_NNATS; }
 const char *spate_ru_nat_code(int i) { return spate_ru_nats[i].code; }
@@ -64,8 +64,10 @@ typedef struct {
 static void nat_item(void *ctx, const char *s, size_t n) {
     nat_acc_t *a = ctx;
     int i = spate_ru_nat_index(s, n);
-    if (i < 0) a->bad = true;
-    else a->mask |= 1u << i;
+    if (i < 0)
+        a->bad = true;
+    else
+        a->mask |= 1u << i;
 }
 
 static void field_item(void *ctx, const char *s, size_t n) {
@@ -156,10 +158,14 @@ void spate_ru_params_set(spate_ru_params_t *p, const char *key, const char *val)
     } else if (strcmp(key, "format") == 0 || strcmp(key, "fmt") == 0) {
         if (strcasecmp(val, "pretty") == 0 || strcasecmp(val, "prettyjson") == 0)
             p->format = SPATE_RU_FMT_PRETTY;
-        else if (strcasecmp(val, "csv") == 0) p->format = SPATE_RU_FMT_CSV;
-        else if (strcasecmp(val, "yaml") == 0) p->format = SPATE_RU_FMT_YAML;
-        else if (strcasecmp(val, "xml") == 0) p->format = SPATE_RU_FMT_XML;
-        else p->format = SPATE_RU_FMT_JSON;
+        else if (strcasecmp(val, "csv") == 0)
+            p->format = SPATE_RU_FMT_CSV;
+        else if (strcasecmp(val, "yaml") == 0)
+            p->format = SPATE_RU_FMT_YAML;
+        else if (strcasecmp(val, "xml") == 0)
+            p->format = SPATE_RU_FMT_XML;
+        else
+            p->format = SPATE_RU_FMT_JSON;
     } else if (strcmp(key, "noinfo") == 0) {
         p->noinfo = true;
     } else if (strcmp(key, "dl") == 0 || strcmp(key, "download") == 0) {

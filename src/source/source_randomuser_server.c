@@ -31,7 +31,7 @@ struct spate_ru_server {
     struct rl_entry {
         char ip[64];
         int64_t users;
-    } *rl;
+    } * rl;
     size_t rl_cap, rl_len;
 };
 
@@ -143,10 +143,11 @@ void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
     }
     if (!path_is_api(req->path)) {
         /* /api/<other version>/ is a version this server does not have. */
-        json_error(resp, 404,
-                   strncmp(req->path, "/api/", 5) == 0
-                       ? "Unknown API version: spate randomuser serves version 1.4 (/api/ or /api/1.4/)"
-                       : "Not found: the API is at /api/");
+        json_error(
+            resp, 404,
+            strncmp(req->path, "/api/", 5) == 0
+                ? "Unknown API version: spate randomuser serves version 1.4 (/api/ or /api/1.4/)"
+                : "Not found: the API is at /api/");
         return;
     }
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -167,7 +168,8 @@ void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
                   (int)(fault_draw(s) * (double)(c->latency_max_ms - c->latency_min_ms + 1));
     if (c->error_rate > 0 && fault_draw(s) < c->error_rate) fail = true;
     if (!fail && c->empty_rate > 0 && fault_draw(s) < c->empty_rate) empty = true;
-    if (!fail && !empty && c->rate_limit > 0) retry_after = rate_check(s, req->client_ip, p.results, &count);
+    if (!fail && !empty && c->rate_limit > 0)
+        retry_after = rate_check(s, req->client_ip, p.results, &count);
     pthread_mutex_unlock(&s->lock);
 
     if (latency > 0) spate_sleep_ms(latency);
@@ -209,7 +211,8 @@ void spate_ru_server_handle(spate_ru_server_t *s, const spate_http_req_t *req,
         resp->cls = rb;
     }
     resp->content_type = spate_ru_content_type(p.format);
-    if (p.callback[0] && p.format == SPATE_RU_FMT_JSON) resp->content_type = "application/javascript";
+    if (p.callback[0] && p.format == SPATE_RU_FMT_JSON)
+        resp->content_type = "application/javascript";
     if (p.download) {
         static const char *const ext[] = {"json", "json", "csv", "yaml", "xml"};
         char cd[64];

@@ -25,7 +25,7 @@ void spate_mt_seed(spate_mt_t *m, uint32_t seed) {
 #define MT_M 397
 static inline uint32_t mix(uint32_t hi, uint32_t lo, uint32_t far) {
     uint32_t y = (hi & 0x80000000u) | (lo & 0x7fffffffu);
-    return far ^ (y >> 1) ^ ((uint32_t)-(int32_t)(y & 1) & 0x9908b0dfu);
+    return far ^ (y >> 1) ^ ((uint32_t) - (int32_t)(y & 1) & 0x9908b0dfu);
 }
 
 void spate_mt_twist(spate_mt_t *m) {

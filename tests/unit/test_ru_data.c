@@ -20,8 +20,11 @@
 
 static bool valid_utf8(const unsigned char *s, bool *non_latin) {
     while (*s) {
-        unsigned c = *s, len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                          : (c & 0xf8) == 0xf0 ? 4 : 0;
+        unsigned c = *s, len = c < 0x80             ? 1
+                               : (c & 0xe0) == 0xc0 ? 2
+                               : (c & 0xf0) == 0xe0 ? 3
+                               : (c & 0xf8) == 0xf0 ? 4
+                                                    : 0;
         if (!len) return false;
         unsigned cp = len == 1 ? c : c & (0x7f >> len);
         for (unsigned i = 1; i < len; i++) {

@@ -26,7 +26,8 @@ static json_t *gen_json(const char *query, spate_buf_t *b) {
     assert_int_equal(spate_ru_generate(&p, NOW, false, b, NULL), SPATE_OK);
     json_error_t jerr;
     json_t *j = json_loadb(b->data, b->len, 0, &jerr);
-    if (!j) fail_msg("invalid JSON for %s: %s at %d: %.80s", query, jerr.text, jerr.position, b->data);
+    if (!j)
+        fail_msg("invalid JSON for %s: %s at %d: %.80s", query, jerr.text, jerr.position, b->data);
     return j;
 }
 
@@ -60,8 +61,10 @@ static void check_user(json_t *u, const char *nat_expect) {
     const char *nat = jstr(u, "nat");
     if (nat_expect) assert_string_equal(nat, nat_expect);
     if (strcmp(nat, "CH") && strcmp(nat, "FR")) {
-        if (strcmp(g, "male") == 0) assert_string_equal(title, "Mr");
-        else assert_true(matches("^(Miss|Mrs|Ms)$", title));
+        if (strcmp(g, "male") == 0)
+            assert_string_equal(title, "Mr");
+        else
+            assert_true(matches("^(Miss|Mrs|Ms)$", title));
     }
     assert_true(strlen(jstr(u, "name.first")) > 0);
     assert_true(strlen(jstr(u, "name.last")) > 0);
@@ -76,14 +79,18 @@ static void check_user(json_t *u, const char *nat_expect) {
     json_t *pc = json_object_get(loc, "postcode");
     if (!strcmp(nat, "GB") || !strcmp(nat, "CA") || !strcmp(nat, "NO")) {
         assert_true(json_is_string(pc));
-        if (!strcmp(nat, "CA")) assert_true(matches("^[A-Z][0-9][A-Z] [0-9][A-Z][0-9]$", json_string_value(pc)));
+        if (!strcmp(nat, "CA"))
+            assert_true(matches("^[A-Z][0-9][A-Z] [0-9][A-Z][0-9]$", json_string_value(pc)));
         if (!strcmp(nat, "NO")) assert_true(matches("^[0-9]{4}$", json_string_value(pc)));
     } else {
         assert_true(json_is_integer(pc));
         int64_t v = json_integer_value(pc);
-        if (!strcmp(nat, "AU")) assert_in_range(v, 200, 9999);
-        else if (!strcmp(nat, "CH")) assert_in_range(v, 1000, 9999);
-        else assert_in_range(v, 10000, 99999);
+        if (!strcmp(nat, "AU"))
+            assert_in_range(v, 200, 9999);
+        else if (!strcmp(nat, "CH"))
+            assert_in_range(v, 1000, 9999);
+        else
+            assert_in_range(v, 10000, 99999);
     }
     assert_true(matches("^-?[0-9]{1,2}\\.[0-9]{4}$", jstr(u, "location.coordinates.latitude")));
     assert_true(matches("^-?[0-9]{1,3}\\.[0-9]{4}$", jstr(u, "location.coordinates.longitude")));
@@ -108,7 +115,8 @@ static void check_user(json_t *u, const char *nat_expect) {
     assert_true(matches(iso, jstr(u, "registered.date")));
     assert_string_not_equal(jstr(u, "dob.date"), "");
     /* dob 1944..2001, registered 2002..2022 */
-    assert_true(strcmp(jstr(u, "dob.date"), "1944-08") > 0 && strcmp(jstr(u, "dob.date"), "2001-06") < 0);
+    assert_true(strcmp(jstr(u, "dob.date"), "1944-08") > 0 &&
+                strcmp(jstr(u, "dob.date"), "2001-06") < 0);
     assert_true(strcmp(jstr(u, "registered.date"), "2002-03") > 0 &&
                 strcmp(jstr(u, "registered.date"), "2022-05-24") < 0);
     json_t *age = json_object_get(json_object_get(u, "dob"), "age");
@@ -120,9 +128,12 @@ static void check_user(json_t *u, const char *nat_expect) {
     json_t *id = json_object_get(u, "id");
     jstr(u, "id.name");
     json_t *idv = json_object_get(id, "value");
-    if (jstr(u, "id.name")[0]) assert_true(json_is_string(idv));
-    else assert_true(json_is_null(idv));
-    if (!strcmp(nat, "US")) assert_true(matches("^[0-9]{3}-[0-9]{2}-[0-9]{4}$", json_string_value(idv)));
+    if (jstr(u, "id.name")[0])
+        assert_true(json_is_string(idv));
+    else
+        assert_true(json_is_null(idv));
+    if (!strcmp(nat, "US"))
+        assert_true(matches("^[0-9]{3}-[0-9]{2}-[0-9]{4}$", json_string_value(idv)));
     const char *pic = strcmp(g, "male") == 0 ? "men" : "women";
     char re[128];
     snprintf(re, sizeof re, "^https://randomuser\\.me/api/portraits/%s/[0-9]{1,2}\\.jpg$", pic);
@@ -283,7 +294,8 @@ static void test_formats(void **state) {
     int lines = 0;
     for (size_t i = 0; i < c.len; i++) lines += c.data[i] == '\n';
     assert_int_equal(lines, 6);
-    assert_true(strncmp(c.data, "gender,name.title,name.first,name.last,location.street.number,", 62) == 0);
+    assert_true(
+        strncmp(c.data, "gender,name.title,name.first,name.last,location.street.number,", 62) == 0);
     assert_non_null(strstr(c.data, ",login.sha256,dob.date,dob.age,"));
 
     /* YAML reads back (through spate's own YAML loader) with the same values */
@@ -300,11 +312,14 @@ static void test_formats(void **state) {
     assert_int_equal(res->nchild, 5);
     const spate_conf_node_t *u0 = res->child;
     const char *first = NULL;
-    assert_int_equal(spate_conf_get_str(&conf, spate_conf_get(u0, "name"), "first", &first, &err), SPATE_OK);
-    assert_string_equal(first, jstr(json_array_get(json_object_get(compact, "results"), 0), "name.first"));
+    assert_int_equal(spate_conf_get_str(&conf, spate_conf_get(u0, "name"), "first", &first, &err),
+                     SPATE_OK);
+    assert_string_equal(first,
+                        jstr(json_array_get(json_object_get(compact, "results"), 0), "name.first"));
     int64_t num;
-    assert_int_equal(spate_conf_get_i64(&conf, spate_conf_get(u0, "location"), "street", 0, 0, &num, &err),
-                     SPATE_EINVAL); /* a mapping, not a number */
+    assert_int_equal(
+        spate_conf_get_i64(&conf, spate_conf_get(u0, "location"), "street", 0, 0, &num, &err),
+        SPATE_EINVAL); /* a mapping, not a number */
     assert_non_null(spate_conf_get(conf.root, "info"));
     spate_conf_free(&conf);
 
@@ -314,7 +329,8 @@ static void test_formats(void **state) {
     assert_int_equal(spate_ru_generate(&p, NOW, false, &c, NULL), SPATE_OK);
     assert_true(strncmp(c.data, "<?xml", 5) == 0);
     int opens = 0;
-    for (const char *s = c.data; (s = strstr(s, "  <results>\n")); s++) opens++; /* not info's <results>2</results> */
+    for (const char *s = c.data; (s = strstr(s, "  <results>\n")); s++)
+        opens++; /* not info's <results>2</results> */
     assert_int_equal(opens, 2);
     assert_non_null(strstr(c.data, "<version>1.4</version>"));
     assert_non_null(strstr(c.data, "</user>\n"));
@@ -332,7 +348,8 @@ static void test_empty_shape(void **state) {
     json_t *j = json_loadb(b.data, b.len, 0, NULL);
     assert_non_null(j);
     assert_int_equal(json_array_size(json_object_get(j, "results")), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "info"), "results")), 10);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "info"), "results")),
+                     10);
     json_decref(j);
     spate_buf_free(&b);
 }
@@ -415,7 +432,8 @@ static void test_handler(void **state) {
     handle(s, "GET", "/api/", "results=3&format=csv&dl", &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type, "text/csv; charset=utf-8");
-    assert_string_equal(header(&r, "Content-Disposition"), "attachment; filename=\"randomuser.csv\"");
+    assert_string_equal(header(&r, "Content-Disposition"),
+                        "attachment; filename=\"randomuser.csv\"");
     handle(s, "GET", "/api/", "callback=cb", &r);
     assert_true(strncmp(r.body.data, "cb({", 4) == 0);
     spate_buf_free(&r.body);
@@ -469,10 +487,10 @@ static void test_handler_streaming(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shape_every_nat), cmocka_unit_test(test_info_and_defaults),
-        cmocka_unit_test(test_seed_determinism), cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_password_param),   cmocka_unit_test(test_formats),
-        cmocka_unit_test(test_empty_shape),      cmocka_unit_test(test_handler),
+        cmocka_unit_test(test_shape_every_nat),   cmocka_unit_test(test_info_and_defaults),
+        cmocka_unit_test(test_seed_determinism),  cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_password_param),    cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_empty_shape),       cmocka_unit_test(test_handler),
         cmocka_unit_test(test_handler_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
