@@ -35,6 +35,7 @@ struct spate_http_server {
 
 typedef struct {
     char *uri;
+    bool seen; /* the access handler has been called once for this request */
 } req_ctx_t;
 
 #define STREAM_BLOCK (256 * 1024)
@@ -81,6 +82,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     SPATE_UNUSED(conn);
     req_ctx_t *rc = malloc(sizeof *rc);
     if (!rc) return NULL;
+    rc->seen = false;
     rc->uri = strdup(uri ? uri : "/");
     if (!rc->uri) {
         free(rc);
@@ -132,6 +134,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     SPATE_UNUSED(upload_data);
     spate_http_server_t *s = cls;
     req_ctx_t *rc = *req_cls;
+    /* MHD calls the handler first when the headers are in and again for
+     * the body. A response queued on that first call makes MHD 0.9.75
+     * close the connection afterwards ("Connection: close"), which would
+     * cost every client a new connection per request: answer from the
+     * second call on. (Without a context — allocation failed — answer at
+     * once; the connection is then closed, which is fine.) */
+    if (rc && !rc->seen) {
+        rc->seen = true;
+        return MHD_YES;
+    }
     /* Request bodies are not used by any spate HTTP endpoint yet: skip
      * them, answering once the whole request has arrived. */
     if (*upload_data_size) {
