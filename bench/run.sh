@@ -3,14 +3,17 @@
 #
 # 1. generator: users generated per second on one core (bench_generate),
 #    next to memcpy of the same bytes.
-# 2. serving: GET /api/?results=5000 with wrk against `spate randomuser`,
-#    then against nginx (Debian) serving a static file holding the same
-#    bytes, same wrk settings, same machine, same run; prints the ratio
-#    and spate's peak RSS.
+# 2. serving: GET /api/?results=5000 with wrk against `spate randomuser`
+#    and against nginx (Debian) serving a static file holding the same
+#    bytes, same wrk settings, same machine, same run. The two are run in
+#    alternation for BENCH_ROUNDS rounds (the machine's speed drifts by
+#    +-15% between runs) and the medians are compared; prints the ratio and
+#    both servers' peak RSS.
 set -euo pipefail
 BUILD=${1:-build}
 SPATE=$BUILD/spate
-SECS=${BENCH_SECONDS:-10}
+SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-5}
 CONNS=${BENCH_CONNECTIONS:-16}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 SERVER_THREADS=${BENCH_SERVER_THREADS:-1}
@@ -58,9 +61,6 @@ wrk_rps() {
   awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
 }
 
-spate_rps=$(wrk_rps "http://127.0.0.1:$port$path")
-spate_rss=$(awk '/VmHWM/ {print $2}' /proc/$ru/status)
-
 nport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$tmp/nginx.conf" <<CONF
 worker_processes $SERVER_THREADS;
@@ -80,11 +80,24 @@ CONF
 ng=$!
 pids+=("$ng")
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$nport/api/static.json" -o /dev/null && break; sleep 0.1; done
-nginx_rps=$(wrk_rps "http://127.0.0.1:$nport/api/static.json")
+
+median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+: >"$tmp/spate.rps"
+: >"$tmp/nginx.rps"
+for r in $(seq 1 "$ROUNDS"); do
+  a=$(wrk_rps "http://127.0.0.1:$port$path")
+  b=$(wrk_rps "http://127.0.0.1:$nport/api/static.json")
+  echo "$a" >>"$tmp/spate.rps"
+  echo "$b" >>"$tmp/nginx.rps"
+  echo "round $r: spate $a req/s, nginx $b req/s" >&2
+done
+spate_rps=$(median <"$tmp/spate.rps")
+nginx_rps=$(median <"$tmp/nginx.rps")
+spate_rss=$(awk '/VmHWM/ {print $2}' /proc/$ru/status)
 nginx_rss=0
 for p in $(pgrep -P "$ng") $ng; do r=$(awk '/VmHWM/ {print $2}' /proc/$p/status 2>/dev/null || echo 0); nginx_rss=$((nginx_rss + r)); done
 
-awk -v s="$spate_rps" -v n="$nginx_rps" -v size="$size" -v srss="$spate_rss" -v nrss="$nginx_rss" 'BEGIN {
-  printf "serving: spate %.1f req/s (%.0f users/s, %.0f MB/s), nginx static %.1f req/s (%.0f MB/s), ratio spate/nginx %.2f\n",
-    s, s*5000, s*size/1e6, n, n*size/1e6, s/n
+awk -v s="$spate_rps" -v n="$nginx_rps" -v size="$size" -v srss="$spate_rss" -v nrss="$nginx_rss" -v rounds="$ROUNDS" 'BEGIN {
+  printf "serving (median of %d rounds): spate %.1f req/s (%.0f users/s, %.0f MB/s), nginx static %.1f req/s (%.0f MB/s), ratio spate/nginx %.2f\n",
+    rounds, s, s*5000, s*size/1e6, n, n*size/1e6, s/n
   printf "peak RSS: spate %d KiB, nginx (master+workers) %d KiB\n", srss, nrss }'

@@ -71,15 +71,24 @@ char *spate_xstrdup(const char *s);
 /* A byte buffer. `data` is owned by the buffer and always has room for a
  * terminating NUL after `len` (so text built in it can be used as a C
  * string), but the NUL is not counted in len. Zero-initialised is a valid
- * empty buffer. */
+ * empty buffer.
+ *
+ * A *fixed* buffer (spate_buf_init_fixed) writes into memory the caller
+ * owns and never grows: an append that does not fit fails with
+ * SPATE_ENOMEM and leaves the buffer as it was. It lets code that writes
+ * to a spate_buf_t fill, say, a network library's block directly. */
 typedef struct {
     char *data;
     size_t len;
     size_t cap;
+    bool fixed;
 } spate_buf_t;
 
 #define SPATE_BUF_INIT                                                                             \
-    { NULL, 0, 0 }
+    { NULL, 0, 0, false }
+
+/* Points b at mem[0..size) (size >= 1; one byte is kept for the NUL). */
+void spate_buf_init_fixed(spate_buf_t *b, void *mem, size_t size);
 
 /* Makes room for `extra` more bytes (plus the NUL). */
 spate_status_t spate_buf_reserve(spate_buf_t *b, size_t extra);
@@ -91,9 +100,10 @@ spate_status_t spate_buf_vprintf(spate_buf_t *b, const char *fmt, va_list ap);
 /* Appends the decimal form of v. */
 spate_status_t spate_buf_put_i64(spate_buf_t *b, int64_t v);
 void spate_buf_reset(spate_buf_t *b); /* len = 0, keeps the memory */
-void spate_buf_free(spate_buf_t *b);  /* frees and zeroes */
+void spate_buf_free(spate_buf_t *b);  /* frees (unless fixed) and zeroes */
 /* Hands the memory to the caller (who frees it with free()); the buffer is
- * left empty. Never NULL: an empty buffer gives an allocated "". */
+ * left empty. Never NULL: an empty buffer gives an allocated "". A fixed
+ * buffer hands over a malloc'd copy. */
 char *spate_buf_detach(spate_buf_t *b, size_t *len);
 
 /* Fast unchecked append for hot paths: the caller has reserved room

@@ -57,10 +57,19 @@ char *spate_xstrdup(const char *s) {
     return d;
 }
 
+void spate_buf_init_fixed(spate_buf_t *b, void *mem, size_t size) {
+    b->data = mem;
+    b->len = 0;
+    b->cap = size;
+    b->fixed = true;
+    if (size) b->data[0] = '\0';
+}
+
 spate_status_t spate_buf_reserve(spate_buf_t *b, size_t extra) {
     if (extra > SIZE_MAX - b->len - 1) return SPATE_ENOMEM;
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return SPATE_OK;
+    if (b->fixed) return SPATE_ENOMEM;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *d = realloc(b->data, cap);
@@ -124,12 +133,21 @@ void spate_buf_reset(spate_buf_t *b) {
 }
 
 void spate_buf_free(spate_buf_t *b) {
-    free(b->data);
+    if (!b->fixed) free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->fixed = false;
 }
 
 char *spate_buf_detach(spate_buf_t *b, size_t *len) {
+    if (b->fixed) {
+        char *d = spate_xmalloc(b->len + 1);
+        memcpy(d, b->data, b->len);
+        d[b->len] = '\0';
+        if (len) *len = b->len;
+        spate_buf_free(b);
+        return d;
+    }
     if (!b->data) {
         if (len) *len = 0;
         return spate_xstrdup("");

@@ -17,6 +17,7 @@
 #include <openssl/md5.h>
 #include <openssl/opensslv.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,14 +92,22 @@ static void hash_evp(spate_hash_alg_t alg, const void *p, size_t n, uint8_t *out
 
 static const char hexd[] = "0123456789abcdef";
 
+/* "00" .. "ff": two characters a byte in one load. */
+static char hex2[256][2];
+static pthread_once_t hex2_once = PTHREAD_ONCE_INIT;
+static void hex2_init(void) {
+    for (int i = 0; i < 256; i++) {
+        hex2[i][0] = hexd[i >> 4];
+        hex2[i][1] = hexd[i & 15];
+    }
+}
+
 size_t spate_hash_hex(spate_hash_alg_t alg, const void *p, size_t n, char *out) {
     uint8_t raw[32];
     spate_hash_raw(alg, p, n, raw);
+    pthread_once(&hex2_once, hex2_init);
     size_t m = md_sizes[alg];
-    for (size_t i = 0; i < m; i++) {
-        out[2 * i] = hexd[raw[i] >> 4];
-        out[2 * i + 1] = hexd[raw[i] & 15];
-    }
+    for (size_t i = 0; i < m; i++) memcpy(out + 2 * i, hex2[raw[i]], 2);
     out[2 * m] = '\0';
     return 2 * m;
 }

@@ -390,10 +390,7 @@ static void walk_user(emit_t *e, const ru_user_t *u, uint32_t f) {
 
 #define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) += sizeof(s) - 1)
 
-static inline char *cpy(char *o, ru_str_t v) {
-    memcpy(o, v.p, v.n);
-    return o + v.n;
-}
+static inline char *cpy(char *o, ru_str_t v) { return ru_copy(o, v.p, v.n); }
 
 static char *cpy_escaped(char *o, ru_str_t v) {
     static const char hx[] = "0123456789abcdef";
@@ -522,14 +519,14 @@ static char *json_user(char *o, const ru_user_t *u, uint32_t f, bool escape_pw) 
         const char *sex = u->female ? "women/" : "men/";
         size_t sn = u->female ? 6 : 4;
         LIT(o, ",\"picture\":{\"large\":\"https://randomuser.me/api/portraits/");
-        memcpy(o, sex, sn), o += sn;
-        memcpy(o, num, nn), o += nn;
+        o = ru_copy(o, sex, sn);
+        o = ru_copy(o, num, nn);
         LIT(o, ".jpg\",\"medium\":\"https://randomuser.me/api/portraits/med/");
-        memcpy(o, sex, sn), o += sn;
-        memcpy(o, num, nn), o += nn;
+        o = ru_copy(o, sex, sn);
+        o = ru_copy(o, num, nn);
         LIT(o, ".jpg\",\"thumbnail\":\"https://randomuser.me/api/portraits/thumb/");
-        memcpy(o, sex, sn), o += sn;
-        memcpy(o, num, nn), o += nn;
+        o = ru_copy(o, sex, sn);
+        o = ru_copy(o, num, nn);
         LIT(o, ".jpg\"}");
     }
     if (f & SPATE_RU_F_NAT) {

@@ -236,7 +236,7 @@ static ru_str_t expand(ru_user_t *u, spate_mt_t *m, const char *pat, const char 
 
 static ru_str_t put_text(ru_user_t *u, const char *s, size_t n) {
     char *o = scratch(u, n);
-    memcpy(o, s, n);
+    ru_copy(o, s, n);
     return (ru_str_t){o, (uint32_t)n};
 }
 
@@ -358,9 +358,9 @@ void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p,
     {
         char *o = scratch(u, first->email.n + last->email.n + 13);
         size_t n = first->email.n;
-        memcpy(o, first->email.p, n);
+        ru_copy(o, first->email.p, n);
         o[n++] = '.';
-        memcpy(o + n, last->email.p, last->email.n);
+        ru_copy(o + n, last->email.p, last->email.n);
         n += last->email.n;
         memcpy(o + n, "@example.com", 12);
         u->email = (ru_str_t){o, (uint32_t)(n + 12)};
@@ -374,8 +374,8 @@ void spate_ru_user_make(ru_user_t *u, spate_mt_t *m, const spate_ru_params_t *p,
         ru_str_t animal = animal_cache[pick_i(m, spate_ru_username_animals.n)];
         size_t a = adj.n, b = animal.n;
         char *o = scratch(u, a + b + 3);
-        memcpy(o, adj.p, a);
-        memcpy(o + a, animal.p, b);
+        ru_copy(o, adj.p, a);
+        ru_copy(o + a, animal.p, b);
         put_uint(o + a + b, (uint64_t)spate_mt_range(m, 100, 999));
         u->username = (ru_str_t){o, (uint32_t)(a + b + 3)};
     }

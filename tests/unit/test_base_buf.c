@@ -300,6 +300,40 @@ static void test_xalloc(void **state) {
     free(d);
 }
 
+/* A fixed buffer writes into the caller's memory, refuses to grow, and is
+ * left unchanged by an append that does not fit. */
+static void test_fixed(void **state) {
+    (void)state;
+    char mem[8];
+    memset(mem, 'x', sizeof mem);
+    spate_buf_t b;
+    spate_buf_init_fixed(&b, mem, sizeof mem);
+    assert_true(b.fixed);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(spate_buf_puts(&b, "abcd"), SPATE_OK);
+    assert_ptr_equal(b.data, mem);
+    assert_string_equal(mem, "abcd");
+    assert_int_equal(spate_buf_puts(&b, "efg"), SPATE_OK); /* 7 bytes + NUL: full */
+    assert_string_equal(mem, "abcdefg");
+    assert_int_equal(spate_buf_putc(&b, 'h'), SPATE_ENOMEM);
+    assert_int_equal(b.len, 7);
+    assert_string_equal(mem, "abcdefg");
+    assert_int_equal(spate_buf_printf(&b, "%s", "a long text that cannot fit"), SPATE_ENOMEM);
+    assert_int_equal(b.len, 7);
+    /* detach hands over a heap copy; free never frees the caller's memory */
+    size_t len = 0;
+    char *d = spate_buf_detach(&b, &len);
+    assert_ptr_not_equal(d, mem);
+    assert_int_equal(len, 7);
+    assert_string_equal(d, "abcdefg");
+    free(d);
+    assert_null(b.data);
+    assert_false(b.fixed);
+    spate_buf_init_fixed(&b, mem, sizeof mem);
+    spate_buf_free(&b); /* must not free stack memory (ASan/valgrind would say) */
+    assert_null(b.data);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_str),
@@ -315,6 +349,7 @@ int main(void) {
         cmocka_unit_test(test_reset_keeps_memory),
         cmocka_unit_test(test_detach),
         cmocka_unit_test(test_xalloc),
+        cmocka_unit_test(test_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
