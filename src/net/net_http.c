@@ -14,6 +14,18 @@
  *                                              │
  *   completed cb ◀── free req_ctx ◀── response queued (body freed by MHD)
  *
+ * Threads: one thread is one MHD daemon with its own listening socket.
+ * With more, MHD's thread pool lets whichever worker wakes first accept a
+ * burst of connections, and kept-alive connections then stay on it (seen:
+ * all 16 of wrk's connections on one of two workers in some runs). So
+ * spate accepts itself, on one thread, and deals connections round-robin
+ * to N single-threaded daemons (MHD_add_connection):
+ *
+ *   listen fd ─▶ accept thread ──round-robin──▶ worker daemon 0..N-1
+ *
+ * (SO_REUSEPORT would spread them too, but would also let a second server
+ * silently share an occupied port instead of failing to start.)
+ *
  * A response with a `read` callback is streamed (chunked encoding): MHD
  * pulls blocks of up to STREAM_BLOCK bytes through stream_read, which
  * first drains the handler's `body` and then calls `read`.
@@ -21,13 +33,21 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 struct spate_http_server {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon **d; /* ndaemons worker daemons */
+    int ndaemons;
+    int listen_fd; /* ours when ndaemons > 1, else -1 */
+    pthread_t acceptor;
+    bool acceptor_running;
+    volatile int stopping;
     spate_http_handler_fn fn;
     void *ctx;
     int port;
@@ -192,49 +212,119 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     spate_log(SPATE_LOG_WARN, "http", "%s", msg);
 }
 
+static struct MHD_Daemon *daemon_start(spate_http_server_t *s, const spate_net_addr_t *addr,
+                                       bool own_listener, unsigned conn_limit) {
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (addr->ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (!own_listener) flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    /* The logger must come first to catch messages about the options
+     * after it. */
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL},
+        /* A streamed block is written through the connection's memory
+         * pool (32 KiB by default), which would cut it into small sends. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, STREAM_BLOCK + 64 * 1024, NULL},
+        {own_listener ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)&addr->ss},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+}
+
+static void *acceptor_main(void *arg) {
+    spate_http_server_t *s = arg;
+    unsigned next = 0;
+    while (!s->stopping) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (s->stopping) break;
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            /* EMFILE/ENFILE/ENOBUFS: out of descriptors or memory; wait
+             * for connections to close rather than spin. */
+            spate_log(SPATE_LOG_WARN, "http", "accept: %s", strerror(errno));
+            spate_sleep_ms(100);
+            continue;
+        }
+        /* MHD takes the socket (and closes it on failure). */
+        if (MHD_add_connection(s->d[next++ % (unsigned)s->ndaemons], fd, (struct sockaddr *)&peer,
+                               plen) != MHD_YES)
+            spate_log(SPATE_LOG_WARN, "http", "could not take a connection: %s", strerror(errno));
+    }
+    return NULL;
+}
+
+static int listen_on(const spate_net_addr_t *addr) {
+    int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 spate_status_t spate_http_server_start(spate_http_server_t **out, const spate_net_addr_t *addr,
                                        int threads, spate_http_handler_fn fn, void *ctx) {
     spate_http_server_t *s = spate_xcalloc(1, sizeof *s);
     s->fn = fn;
     s->ctx = ctx;
+    s->listen_fd = -1;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    if (addr->ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    /* The logger must come first to catch messages about the options
-     * after it; a pool of one thread is no pool. */
-    struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->ss},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
-        /* A streamed block is written through the connection's memory
-         * pool (32 KiB by default), which would cut it into small sends. */
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, STREAM_BLOCK + 64 * 1024, NULL},
-        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, opts,
-                            MHD_OPTION_END);
-    if (!s->d) {
-        free(s);
-        return SPATE_EIO;
+    s->ndaemons = threads;
+    s->d = spate_xcalloc((size_t)threads, sizeof *s->d);
+    if (threads == 1) {
+        s->d[0] = daemon_start(s, addr, true, 4096);
+        if (!s->d[0]) goto err;
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d[0], MHD_DAEMON_INFO_BIND_PORT);
+        s->port = di ? di->port : spate_net_addr_port(addr);
+    } else {
+        s->listen_fd = listen_on(addr);
+        if (s->listen_fd < 0) goto err;
+        spate_net_addr_t bound = {.len = sizeof bound.ss};
+        if (getsockname(s->listen_fd, (struct sockaddr *)&bound.ss, &bound.len) != 0) goto err;
+        s->port = spate_net_addr_port(&bound);
+        for (int i = 0; i < threads; i++) {
+            s->d[i] = daemon_start(s, addr, false, (unsigned)(4096 / threads + 1));
+            if (!s->d[i]) goto err;
+        }
+        if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) goto err;
+        s->acceptor_running = true;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : spate_net_addr_port(addr);
     *out = s;
     return SPATE_OK;
+err:
+    spate_http_server_stop(s);
+    return SPATE_EIO;
 }
 
 int spate_http_server_port(const spate_http_server_t *s) { return s->port; }
 
+/* Tolerates a half-started server (the goto err path above). */
 void spate_http_server_stop(spate_http_server_t *s) {
     if (!s) return;
-    MHD_stop_daemon(s->d);
+    s->stopping = 1;
+    if (s->acceptor_running) {
+        /* shutdown() wakes the blocked accept(); it then sees `stopping`. */
+        shutdown(s->listen_fd, SHUT_RDWR);
+        pthread_join(s->acceptor, NULL);
+    }
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    for (int i = 0; i < s->ndaemons; i++)
+        if (s->d && s->d[i]) MHD_stop_daemon(s->d[i]);
+    free(s->d);
     free(s);
 }
