@@ -189,10 +189,11 @@ int spate_cmd_fetch(int argc, char **argv) {
 
     double secs = (double)SPATE_MAX(stats.elapsed_ms, (int64_t)1) / 1000.0;
     fprintf(stderr,
-            "fetch: %" PRId64 " users in %" PRId64 " requests (%" PRId64 " retries, %" PRId64
+            "fetch: %" PRId64 " user%s in %" PRId64 " request%s (%" PRId64 " retr%s, %" PRId64
             " empty) in %.2f s, %.0f users/s",
-            stats.users, stats.requests, stats.retries, stats.empty, secs,
-            (double)stats.users / secs);
+            stats.users, stats.users == 1 ? "" : "s", stats.requests,
+            stats.requests == 1 ? "" : "s", stats.retries, stats.retries == 1 ? "y" : "ies",
+            stats.empty, secs, (double)stats.users / secs);
     if (sink.skipped) fprintf(stderr, ", %" PRId64 " skipped", sink.skipped);
     fputc('\n', stderr);
 

@@ -170,7 +170,7 @@ ok "--out FILE (and --opt=value forms) writes the records to the file"
 
 run results_in_url --url "${base}?results=1&nat=gb" --count 4 --batch 4
 expect_rc results_in_url 0
-expect_err results_in_url 'fetch: 4 users in 1 requests'
+expect_err results_in_url 'fetch: 4 users in 1 request '
 "$PY" - "$tmp/results_in_url.out" <<'EOF' || fail "URL with results= and nat=" "4 GB users in one request" "see above"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
@@ -199,7 +199,7 @@ start_server e404 --error-rate 1 --error-status 404
 run e404 --url "http://127.0.0.1:$PORT/api/" --count 5 --retries 3
 expect_rc e404 1
 expect_err e404 'HTTP 404'
-expect_err e404 'fetch: 0 users in 1 requests \(0 retries'
+expect_err e404 'fetch: 0 users in 1 request \(0 retries'
 ok "HTTP 404: exit 1 at once, no retry"
 stop_server
 
@@ -209,7 +209,7 @@ run ratelimit --url "http://127.0.0.1:$PORT/api/" --count 30 --batch 10
 expect_rc ratelimit 0
 msg=$("$PY" "$tmp/check_records.py" "$tmp/ratelimit.out" 30 2>&1) ||
     fail "rate limited fetch" "30 valid records" "$msg" "$tmp/ratelimit.out"
-grep -Eq 'fetch: 30 users in [0-9]+ requests \([1-9][0-9]* retries' "$tmp/ratelimit.err" ||
+grep -Eq 'fetch: 30 users in [0-9]+ requests \([1-9][0-9]* retr(y|ies)' "$tmp/ratelimit.err" ||
     fail "rate limited fetch" "at least one retry after 429" "$(tail -1 "$tmp/ratelimit.err")"
 expect_err ratelimit 'HTTP 429'
 ok "HTTP 429 with Retry-After: fetch waits and still gets all 30 users"
@@ -220,7 +220,7 @@ start_server empty --empty-rate 1
 run empty --url "http://127.0.0.1:$PORT/api/" --count 5 --retries 1
 expect_rc empty 1
 expect_err empty 'empty results after 2 tries'
-expect_err empty 'fetch: 0 users in 2 requests \(1 retries, 2 empty\)'
+expect_err empty 'fetch: 0 users in 2 requests \(1 retry, 2 empty\)'
 ok "empty results on every try: exit 1 saying so"
 stop_server
 
