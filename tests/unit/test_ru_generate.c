@@ -370,13 +370,19 @@ static const char *header(const spate_http_resp_t *r, const char *name) {
     return NULL;
 }
 
-static void test_handler(void **state) {
-    (void)state;
+/* Server settings for handler tests: loopback, a free port, one thread. */
+static spate_ru_server_conf_t test_conf(void) {
     spate_ru_server_conf_t c;
     spate_ru_server_conf_default(&c);
     char err[128];
     assert_int_equal(spate_net_addr_parse("127.0.0.1:0", &c.listen, err, sizeof err), SPATE_OK);
     c.threads = 1;
+    return c;
+}
+
+static void test_handler(void **state) {
+    (void)state;
+    spate_ru_server_conf_t c = test_conf();
     c.rate_limit = 10;
     c.rate_window_s = 60;
     spate_ru_server_t *s;
@@ -444,11 +450,7 @@ static void test_handler(void **state) {
  * same bytes as the one-shot generator's, whatever the block size. */
 static void test_handler_streaming(void **state) {
     (void)state;
-    spate_ru_server_conf_t c;
-    spate_ru_server_conf_default(&c);
-    char err[128];
-    assert_int_equal(spate_net_addr_parse("127.0.0.1:0", &c.listen, err, sizeof err), SPATE_OK);
-    c.threads = 1;
+    spate_ru_server_conf_t c = test_conf();
     spate_ru_server_t *s;
     assert_int_equal(spate_ru_server_start(&s, &c), SPATE_OK);
     const char *fmts[] = {"", "&format=pretty", "&format=csv", "&format=yaml", "&format=xml"};
