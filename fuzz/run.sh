@@ -9,6 +9,7 @@ name=$1
 secs=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=${3:-$here/../build/fuzz/fuzz}
+bindir=$(cd "$bindir" && pwd)
 bin=$bindir/fuzz_$name
 [ -x "$bin" ] || { echo "no fuzz target $bin (build with 'make build')" >&2; exit 1; }
 work=$bindir/work_$name

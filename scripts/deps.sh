@@ -22,6 +22,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   libcmocka-dev clang libclang-rt-14-dev valgrind
   curl python3 python3-yaml
+  kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
 )
 # Benchmarks (bench/): load generator and the peer we compare against.
 BENCH_PKGS=(wrk nginx-light)

@@ -17,6 +17,7 @@
 
 int spate_cmd_randomuser(int argc, char **argv);
 int spate_cmd_fetch(int argc, char **argv);
+int spate_cmd_broker(int argc, char **argv);
 
 /* Shared option helpers (cmd_util.c). */
 

@@ -18,6 +18,7 @@ typedef struct {
 static const cmd_entry_t commands[] = {
     {"randomuser", spate_cmd_randomuser, "serve a randomuser.me-compatible API (1.4)"},
     {"fetch", spate_cmd_fetch, "fetch users from a randomuser API and print formatted records"},
+    {"broker", spate_cmd_broker, "a Kafka-compatible broker (single node)"},
 };
 
 static void usage(FILE *f) {

@@ -105,4 +105,47 @@ int spate_http_server_port(const spate_http_server_t *s);
 /* Stops accepting, finishes in-flight requests, frees the server. */
 void spate_http_server_stop(spate_http_server_t *s);
 
+/* ---- event loop ----
+ *
+ * A small, single-threaded loop in the manner of Redis's ae: file
+ * descriptor events (epoll), one-shot timers, and a before-sleep hook
+ * where batched work happens (the broker's group-commit fsync and response
+ * flushing). Everything runs on the thread that calls spate_loop_run. */
+
+typedef struct spate_loop spate_loop_t;
+typedef struct spate_timer spate_timer_t;
+
+enum { SPATE_EV_READ = 1, SPATE_EV_WRITE = 2 };
+
+/* Called with the events that fired (SPATE_EV_*; errors and hang-ups
+ * are reported as READ so the read path sees them). */
+typedef void (*spate_loop_fd_fn)(spate_loop_t *l, int fd, unsigned events, void *ctx);
+typedef void (*spate_loop_timer_fn)(spate_loop_t *l, void *ctx);
+typedef void (*spate_loop_hook_fn)(spate_loop_t *l, void *ctx);
+
+spate_loop_t *spate_loop_new(void);
+/* Frees the loop and any timers left (their callbacks are not called). */
+void spate_loop_free(spate_loop_t *l);
+/* Watches fd for `events` (replacing what was watched); 0 stops watching
+ * but keeps the registration. */
+spate_status_t spate_loop_watch(spate_loop_t *l, int fd, unsigned events, spate_loop_fd_fn fn,
+                                void *ctx);
+void spate_loop_unwatch(spate_loop_t *l, int fd);
+/* A one-shot timer after delay_ms; the handle is valid until it fires or
+ * is cancelled. */
+spate_timer_t *spate_loop_timer(spate_loop_t *l, int64_t delay_ms, spate_loop_timer_fn fn,
+                                void *ctx);
+void spate_loop_timer_cancel(spate_loop_t *l, spate_timer_t *t);
+void spate_loop_before_sleep(spate_loop_t *l, spate_loop_hook_fn fn, void *ctx);
+/* Runs until spate_loop_stop; returns SPATE_EIO if epoll fails. */
+spate_status_t spate_loop_run(spate_loop_t *l);
+/* Asks the loop to return. Async-signal-safe (it writes to an eventfd). */
+void spate_loop_stop(spate_loop_t *l);
+/* The loop's clock (monotonic ms), refreshed once per iteration. */
+int64_t spate_loop_now(const spate_loop_t *l);
+
+/* Listens on addr (non-blocking, SO_REUSEADDR, backlog 1024); returns the
+ * fd or -1 with errno set. */
+int spate_net_listen(const spate_net_addr_t *addr);
+
 #endif /* SPATE_NET_H */

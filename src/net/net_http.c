@@ -34,6 +34,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -260,17 +261,10 @@ static void *acceptor_main(void *arg) {
     return NULL;
 }
 
+/* The acceptor blocks in accept(): a blocking listening socket. */
 static int listen_on(const spate_net_addr_t *addr) {
-    int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 || listen(fd, 1024) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
+    int fd = spate_net_listen(addr);
+    if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
 }
 

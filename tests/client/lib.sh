@@ -39,3 +39,32 @@ start_randomuser() {
   RU_LOG=$log
   curl -sf "$RU_URL/health" >/dev/null || fail "health probe of $RU_URL failed"
 }
+
+# Starts `spate broker` on a free port with a fresh data directory (or DIR
+# if given as BROKER_DIR) and sets BROKER_PID, BROKER (host:port), BROKER_LOG.
+start_broker() {
+  local log=$TMP/broker.$RANDOM.log
+  BROKER_DIR=${BROKER_DIR:-$TMP/broker-data}
+  "$SPATE" broker --listen 127.0.0.1:${BROKER_PORT:-0} --data-dir "$BROKER_DIR" "$@" 2>"$log" &
+  BROKER_PID=$!
+  STARTED_PIDS+=("$BROKER_PID")
+  local port=
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (Kafka.*|\1|p' "$log" | head -1)
+    [ -n "$port" ] && break
+    kill -0 "$BROKER_PID" 2>/dev/null || { cat "$log" >&2; fail "spate broker exited at start"; }
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$log" >&2; fail "spate broker did not report its port"; }
+  BROKER=127.0.0.1:$port
+  BROKER_PORT=$port
+  BROKER_LOG=$log
+}
+
+# Stops the broker started last with SIGTERM and checks it exits 0.
+stop_broker() {
+  kill -TERM "$BROKER_PID"
+  local rc=0
+  wait "$BROKER_PID" || rc=$?
+  [ "$rc" = 0 ] || { cat "$BROKER_LOG" >&2; fail "broker exit status after SIGTERM: $rc"; }
+}

@@ -1,0 +1,207 @@
+/*
+ * kafka_int.h — private to src/kafka: the broker's state, connections,
+ * topics, and the request dispatch table shared by the handlers.
+ *
+ * Request flow (one event loop thread):
+ *
+ *   socket ─▶ conn.in ─▶ frame (int32 size) ─▶ header ─▶ kafka_api table
+ *        ─▶ handler(req, body reader, response buffer)
+ *             ├─ KAFKA_DONE      response framed and queued on conn.out
+ *             ├─ KAFKA_NO_REPLY  (Produce acks=0)
+ *             ├─ KAFKA_DEFERRED  the handler keeps the request and answers
+ *             │                  later (a Fetch waiting for data, a Produce
+ *             │                  acks=all waiting for its fsync)
+ *             └─ KAFKA_CLOSE     malformed request: close the connection
+ *
+ * As Kafka does, a connection's next request is not read before the
+ * current one is answered, so responses always come in request order.
+ */
+#ifndef SPATE_KAFKA_INT_H
+#define SPATE_KAFKA_INT_H
+
+#include "kafka.h"
+#include "kafka_log.h"
+
+/* ErrorCode values (Kafka's Errors.java). */
+enum {
+    KERR_NONE = 0,
+    KERR_OFFSET_OUT_OF_RANGE = 1,
+    KERR_CORRUPT_MESSAGE = 2,
+    KERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    KERR_INVALID_FETCH_SIZE = 4,
+    KERR_LEADER_NOT_AVAILABLE = 5,
+    KERR_NOT_LEADER_OR_FOLLOWER = 6,
+    KERR_REQUEST_TIMED_OUT = 7,
+    KERR_MESSAGE_TOO_LARGE = 10,
+    KERR_INVALID_TOPIC_EXCEPTION = 17,
+    KERR_RECORD_LIST_TOO_LARGE = 18,
+    KERR_INVALID_REQUIRED_ACKS = 21,
+    KERR_UNSUPPORTED_VERSION = 35,
+    KERR_TOPIC_ALREADY_EXISTS = 36,
+    KERR_INVALID_PARTITIONS = 37,
+    KERR_INVALID_REPLICATION_FACTOR = 38,
+    KERR_INVALID_REQUEST = 42,
+    KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+    KERR_UNKNOWN_SERVER_ERROR = -1,
+    KERR_KAFKA_STORAGE_ERROR = 56,
+    KERR_INVALID_RECORD = 87,
+};
+
+/* API keys (ApiKeys.java). */
+enum {
+    KAPI_PRODUCE = 0,
+    KAPI_FETCH = 1,
+    KAPI_LIST_OFFSETS = 2,
+    KAPI_METADATA = 3,
+    KAPI_API_VERSIONS = 18,
+    KAPI_CREATE_TOPICS = 19,
+    KAPI_DELETE_TOPICS = 20,
+};
+
+typedef struct spate_kafka_broker kafka_broker_t;
+typedef struct kafka_conn kafka_conn_t;
+
+typedef struct {
+    int16_t api_key, api_version;
+    int32_t correlation_id;
+    spate_slice_t client_id;
+    bool flexible; /* request header v2 / response header v1 */
+} kafka_req_t;
+
+typedef enum { KAFKA_DONE, KAFKA_NO_REPLY, KAFKA_DEFERRED, KAFKA_CLOSE } kafka_result_t;
+
+/* A handler decodes `body` (the bytes after the request header) and writes
+ * the response *body* to `out` (framing and the response header are added
+ * by the caller for KAFKA_DONE). */
+typedef kafka_result_t (*kafka_handler_fn)(kafka_broker_t *b, kafka_conn_t *c,
+                                           const kafka_req_t *req, spate_rd_t *body,
+                                           spate_buf_t *out);
+
+typedef struct {
+    int16_t key;
+    const char *name;
+    int16_t min, max;
+    int16_t first_flexible; /* INT16_MAX: no flexible versions advertised */
+    kafka_handler_fn fn;
+} kafka_api_t;
+
+/* The dispatch table (kafka_api.c); ApiVersions is answered from it. */
+const kafka_api_t *kafka_api_find(int16_t key);
+const kafka_api_t *kafka_api_table(size_t *n);
+
+/* ---- topics ---- */
+
+typedef struct {
+    spate_klog_t *log;
+    int32_t leader_epoch;
+} kafka_partition_t;
+
+typedef struct kafka_topic {
+    char name[256];
+    int32_t nparts;
+    kafka_partition_t *parts;
+    spate_klog_conf_t logconf;
+    struct kafka_topic *next;
+} kafka_topic_t;
+
+kafka_topic_t *kafka_topic_find(kafka_broker_t *b, const char *name, size_t len);
+/* Creates a topic with n partitions (files and metadata); KERR_* result. */
+int16_t kafka_topic_create(kafka_broker_t *b, const char *name, size_t len, int32_t nparts,
+                           kafka_topic_t **out);
+int16_t kafka_topic_delete(kafka_broker_t *b, const char *name, size_t len);
+/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". */
+bool kafka_topic_name_valid(const char *name, size_t len);
+
+/* ---- waiting requests (deferred) ---- */
+
+typedef struct kafka_waiter kafka_waiter_t;
+struct kafka_waiter {
+    kafka_conn_t *conn;
+    kafka_req_t req;
+    spate_buf_t body; /* a copy of the request body, for re-running */
+    int64_t deadline; /* loop ms; the handler answers by then */
+    spate_timer_t *timer;
+    bool wants_flush; /* answer after the next group-commit fsync */
+    kafka_waiter_t *prev, *next;
+};
+
+struct spate_kafka_broker {
+    spate_kafka_conf_t conf;
+    spate_loop_t *loop;
+    int listen_fd;
+    int port;
+    kafka_topic_t *topics;
+    kafka_conn_t *conns;
+    kafka_waiter_t *fetch_waiters; /* Fetches waiting for data or their max_wait */
+    kafka_waiter_t *flush_waiters; /* acks=all produces waiting for the fsync */
+    bool data_appended;            /* since the fetch waiters were last re-run */
+    spate_timer_t *flush_timer;
+    spate_timer_t *retention_timer;
+};
+
+struct kafka_conn {
+    kafka_broker_t *b;
+    int fd;
+    char peer[64];
+    spate_buf_t in; /* bytes read, not yet consumed */
+    size_t in_off;
+    spate_buf_t out; /* responses not yet written */
+    size_t out_off;
+    bool busy;    /* a request is deferred: read no more requests */
+    bool closing; /* close once out is written */
+    kafka_conn_t *prev, *next;
+};
+
+/* A connection on fd (which it takes over), as accept makes them. */
+kafka_conn_t *kafka_conn_open(kafka_broker_t *b, int fd, const char *peer);
+/* Feeds bytes as if read from the socket and runs the requests they
+ * complete; returns false when that closed (and freed) the connection.
+ * The read path and the fuzz target (fuzz/fuzz_kafka_request.c) use it. */
+bool kafka_conn_input(kafka_conn_t *c, const void *p, size_t n);
+/* Closes and frees a connection. */
+void kafka_conn_close(kafka_conn_t *c);
+
+/* Frames a response (size, correlation id, header tags when flexible)
+ * around body and queues it on the connection. */
+void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body);
+/* Called by a deferred request when it is answered (or dropped), so the
+ * connection processes its next request. */
+void kafka_conn_resume(kafka_conn_t *c);
+
+/* Deferral helpers (kafka_server.c). */
+kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
+                            spate_rd_t *body, int64_t wait_ms, bool wants_flush);
+void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w);
+
+/* ---- handlers ---- */
+
+kafka_result_t kafka_handle_api_versions(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                         spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_metadata(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                     spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_produce(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                    spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_fetch(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                  spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_list_offsets(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                         spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_create_topics(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                          spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_delete_topics(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                          spate_rd_t *, spate_buf_t *);
+
+/* Re-runs a waiting Fetch; returns true when it answered. */
+bool kafka_fetch_retry(kafka_broker_t *b, kafka_waiter_t *w, bool timed_out);
+
+/* ---- request decoding helpers ---- */
+
+/* Reads an array count (int32, or compact uvarint-1 when flexible);
+ * negative means null. Rejects counts larger than the bytes left could
+ * hold (each element takes at least min_elem bytes). */
+spate_status_t kafka_rd_array(spate_rd_t *r, bool flexible, size_t min_elem, int32_t *n);
+/* Skips a tagged-field section (flexible versions). */
+spate_status_t kafka_rd_tags(spate_rd_t *r);
+/* A string (int16 or compact); null allowed when nullable. */
+spate_status_t kafka_rd_string(spate_rd_t *r, bool flexible, bool nullable, spate_slice_t *s);
+
+#endif /* SPATE_KAFKA_INT_H */

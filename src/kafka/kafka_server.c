@@ -1,0 +1,500 @@
+/*
+ * kafka_server.c — the broker's connections, framing and request loop.
+ *
+ * Wire framing (both directions): int32 size, then that many bytes.
+ *
+ *   request   int16 api_key, int16 api_version, int32 correlation_id,
+ *             int16-length client_id (nullable), [tagged fields if the
+ *             version is flexible], body
+ *   response  int32 correlation_id, [tagged fields if flexible — never
+ *             for ApiVersions, whose response header is always v0], body
+ *
+ * Deferred requests (kafka_int.h) wait on two lists: Fetches waiting for
+ * data re-run after each loop turn that appended data, or answer at their
+ * max_wait timer; acks=all Produces wait for the group commit, which
+ * happens in the loop's before-sleep hook: one flush of every dirty log,
+ * then every waiting producer is answered.
+ *
+ * Limits on outside input: a request frame over 100 MiB (Kafka's
+ * socket.request.max.bytes) or under the header size, an unknown API key,
+ * or an unsupported version closes the connection (as Kafka does); other
+ * connections are not affected.
+ */
+#include "kafka_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_REQUEST (100 * 1024 * 1024)
+#define READ_CHUNK (64 * 1024)
+
+#define conn_close kafka_conn_close
+static bool conn_process(kafka_conn_t *c);
+
+/* ---- output ---- */
+
+static void conn_on_event(spate_loop_t *l, int fd, unsigned ev, void *ctx);
+
+/* Writes as much of c->out as the socket takes; watches for writability
+ * when some is left. Returns false when the connection was closed. */
+static bool conn_flush_out(kafka_conn_t *c) {
+    while (c->out_off < c->out.len) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            conn_close(c);
+            return false;
+        }
+        c->out_off += (size_t)w;
+    }
+    if (c->out_off == c->out.len) {
+        spate_buf_reset(&c->out);
+        c->out_off = 0;
+        if (c->closing) {
+            conn_close(c);
+            return false;
+        }
+    }
+    unsigned want = SPATE_EV_READ | (c->out_off < c->out.len ? SPATE_EV_WRITE : 0);
+    spate_loop_watch(c->b->loop, c->fd, want, conn_on_event, c);
+    return true;
+}
+
+void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
+    size_t start = c->out.len;
+    bool tags = req->flexible && req->api_key != KAPI_API_VERSIONS;
+    if (spate_wr_u32(&c->out, 0) != SPATE_OK || spate_wr_i32(&c->out, req->correlation_id) ||
+        (tags && spate_wr_u8(&c->out, 0)) || spate_buf_append(&c->out, body->data, body->len)) {
+        spate_log(SPATE_LOG_ERROR, "kafka", "%s: out of memory for a response", c->peer);
+        c->out.len = start;
+        c->closing = true;
+        return;
+    }
+    spate_wr_patch_u32(&c->out, start, (uint32_t)(c->out.len - start - 4));
+}
+
+/* ---- requests ---- */
+
+static const char *api_name(int16_t key) {
+    const kafka_api_t *a = kafka_api_find(key);
+    return a ? a->name : "unknown";
+}
+
+/* ApiVersions at a version above ours: Kafka answers in v0 layout with
+ * UNSUPPORTED_VERSION and its own ApiVersions range, so the client retries
+ * with a version both know (KIP-511). */
+static void api_versions_unsupported(kafka_conn_t *c, const kafka_req_t *req) {
+    const kafka_api_t *a = kafka_api_find(KAPI_API_VERSIONS);
+    spate_buf_t body = SPATE_BUF_INIT;
+    spate_wr_i16(&body, KERR_UNSUPPORTED_VERSION);
+    spate_wr_i32(&body, 1);
+    spate_wr_i16(&body, KAPI_API_VERSIONS);
+    spate_wr_i16(&body, a->min);
+    spate_wr_i16(&body, a->max);
+    kafka_req_t v0 = *req;
+    v0.flexible = false;
+    kafka_conn_respond(c, &v0, &body);
+    spate_buf_free(&body);
+}
+
+/* Handles one complete frame; false when the connection must close. */
+static bool conn_request(kafka_conn_t *c, const uint8_t *p, size_t n) {
+    spate_rd_t r;
+    spate_rd_init(&r, p, n);
+    kafka_req_t req = {0};
+    if (spate_rd_i16(&r, &req.api_key) || spate_rd_i16(&r, &req.api_version) ||
+        spate_rd_i32(&r, &req.correlation_id) || spate_rd_str16(&r, &req.client_id)) {
+        spate_log(SPATE_LOG_WARN, "kafka", "%s: malformed request header; closing", c->peer);
+        return false;
+    }
+    const kafka_api_t *api = kafka_api_find(req.api_key);
+    if (!api) {
+        spate_log(SPATE_LOG_WARN, "kafka", "%s: unknown API key %d; closing", c->peer, req.api_key);
+        return false;
+    }
+    if (req.api_version < api->min || req.api_version > api->max) {
+        if (req.api_key == KAPI_API_VERSIONS && req.api_version > api->max) {
+            api_versions_unsupported(c, &req);
+            return true;
+        }
+        spate_log(SPATE_LOG_WARN, "kafka", "%s: %s v%d is not supported (v%d-%d); closing", c->peer,
+                  api->name, req.api_version, api->min, api->max);
+        return false;
+    }
+    req.flexible = req.api_version >= api->first_flexible;
+    if (req.flexible && kafka_rd_tags(&r) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, "kafka", "%s: malformed request header tags; closing", c->peer);
+        return false;
+    }
+    spate_buf_t out = SPATE_BUF_INIT;
+    kafka_result_t res = api->fn(c->b, c, &req, &r, &out);
+    bool keep = true;
+    switch (res) {
+    case KAFKA_DONE: kafka_conn_respond(c, &req, &out); break;
+    case KAFKA_NO_REPLY: break;
+    case KAFKA_DEFERRED: c->busy = true; break;
+    case KAFKA_CLOSE:
+        spate_log(SPATE_LOG_WARN, "kafka", "%s: malformed %s v%d request; closing", c->peer,
+                  api_name(req.api_key), req.api_version);
+        keep = false;
+        break;
+    }
+    spate_buf_free(&out);
+    return keep;
+}
+
+/* Runs every complete request in c->in, stopping at a deferred one;
+ * false when the connection was closed (c is then freed). */
+static bool conn_process(kafka_conn_t *c) {
+    while (!c->busy && !c->closing) {
+        size_t avail = c->in.len - c->in_off;
+        if (avail < 4) break;
+        const uint8_t *p = (const uint8_t *)c->in.data + c->in_off;
+        int32_t size =
+            (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+        if (size < 8 || size > MAX_REQUEST) {
+            spate_log(SPATE_LOG_WARN, "kafka", "%s: request size %d out of bounds; closing",
+                      c->peer, size);
+            conn_close(c);
+            return false;
+        }
+        if (avail < (size_t)size + 4) break;
+        c->in_off += (size_t)size + 4;
+        if (!conn_request(c, p + 4, (size_t)size)) {
+            conn_close(c);
+            return false;
+        }
+    }
+    /* Drop consumed bytes. */
+    if (c->in_off == c->in.len) {
+        spate_buf_reset(&c->in);
+        c->in_off = 0;
+    } else if (c->in_off > (1 << 20)) {
+        memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
+    return conn_flush_out(c);
+}
+
+void kafka_conn_resume(kafka_conn_t *c) {
+    c->busy = false;
+    conn_process(c);
+}
+
+static void conn_on_event(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
+    SPATE_UNUSED(l);
+    SPATE_UNUSED(fd);
+    kafka_conn_t *c = ctx;
+    if (ev & SPATE_EV_WRITE) {
+        if (!conn_flush_out(c)) return;
+    }
+    if (!(ev & SPATE_EV_READ)) return;
+    for (;;) {
+        /* While a request is deferred, keep reading but only up to one
+         * more maximal request, so a client cannot pile up memory. */
+        if (c->busy && c->in.len - c->in_off > MAX_REQUEST) break;
+        if (spate_buf_reserve(&c->in, READ_CHUNK) != SPATE_OK) {
+            conn_close(c);
+            return;
+        }
+        ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+        if (n > 0) {
+            c->in.len += (size_t)n;
+            if ((size_t)n < READ_CHUNK) break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        conn_close(c); /* EOF or error */
+        return;
+    }
+    conn_process(c);
+}
+
+/* ---- connections ---- */
+
+static void waiters_drop_conn(kafka_broker_t *b, kafka_waiter_t **list, kafka_conn_t *c) {
+    for (kafka_waiter_t *w = *list, *n; w; w = n) {
+        n = w->next;
+        if (w->conn == c) kafka_waiter_free(b, w);
+    }
+}
+
+void kafka_conn_close(kafka_conn_t *c) {
+    kafka_broker_t *b = c->b;
+    waiters_drop_conn(b, &b->fetch_waiters, c);
+    waiters_drop_conn(b, &b->flush_waiters, c);
+    spate_loop_unwatch(b->loop, c->fd);
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        b->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    spate_log(SPATE_LOG_DEBUG, "kafka", "%s: closed", c->peer);
+    spate_buf_free(&c->in);
+    spate_buf_free(&c->out);
+    /* The loop may still have an event for this fd in the current batch:
+     * it is unwatched, so the loop skips it; free is safe. */
+    free(c);
+}
+
+kafka_conn_t *kafka_conn_open(kafka_broker_t *b, int fd, const char *peer) {
+    kafka_conn_t *c = spate_xcalloc(1, sizeof *c);
+    c->b = b;
+    c->fd = fd;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->next = b->conns;
+    if (b->conns) b->conns->prev = c;
+    b->conns = c;
+    if (spate_loop_watch(b->loop, fd, SPATE_EV_READ, conn_on_event, c) != SPATE_OK) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+bool kafka_conn_input(kafka_conn_t *c, const void *p, size_t n) {
+    if (spate_buf_append(&c->in, p, n) != SPATE_OK) {
+        conn_close(c);
+        return false;
+    }
+    return conn_process(c);
+}
+
+static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
+    SPATE_UNUSED(ev);
+    SPATE_UNUSED(l);
+    kafka_broker_t *b = ctx;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                spate_log(SPATE_LOG_WARN, "kafka", "accept: %s", strerror(errno));
+            return;
+        }
+        spate_net_addr_t pa = {.len = sl};
+        memcpy(&pa.ss, &ss, sl);
+        char peer[64];
+        spate_net_addr_format(&pa, peer, sizeof peer);
+        kafka_conn_t *c = kafka_conn_open(b, cfd, peer);
+        if (!c) continue;
+        spate_log(SPATE_LOG_DEBUG, "kafka", "%s: connected", c->peer);
+    }
+}
+
+/* ---- deferred requests ---- */
+
+static void fetch_timer_fired(spate_loop_t *l, void *ctx) {
+    SPATE_UNUSED(l);
+    kafka_waiter_t *w = ctx;
+    w->timer = NULL;
+    kafka_broker_t *b = w->conn->b;
+    kafka_conn_t *c = w->conn;
+    if (kafka_fetch_retry(b, w, true)) {
+        kafka_waiter_free(b, w);
+        kafka_conn_resume(c);
+    }
+}
+
+kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
+                            spate_rd_t *body, int64_t wait_ms, bool wants_flush) {
+    kafka_waiter_t *w = spate_xcalloc(1, sizeof *w);
+    w->conn = c;
+    w->req = *req;
+    w->req.client_id = (spate_slice_t){NULL, -1}; /* points into c->in: not kept */
+    if (body) spate_buf_append(&w->body, body->p + body->off, spate_rd_left(body));
+    w->wants_flush = wants_flush;
+    kafka_waiter_t **list = wants_flush ? &b->flush_waiters : &b->fetch_waiters;
+    w->next = *list;
+    if (*list) (*list)->prev = w;
+    *list = w;
+    if (!wants_flush) {
+        w->deadline = spate_loop_now(b->loop) + wait_ms;
+        w->timer = spate_loop_timer(b->loop, wait_ms, fetch_timer_fired, w);
+    }
+    return w;
+}
+
+void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w) {
+    kafka_waiter_t **list = w->wants_flush ? &b->flush_waiters : &b->fetch_waiters;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        *list = w->next;
+    if (w->next) w->next->prev = w->prev;
+    if (w->timer) spate_loop_timer_cancel(b->loop, w->timer);
+    spate_buf_free(&w->body);
+    free(w);
+}
+
+static bool flush_all(kafka_broker_t *b) {
+    bool ok = true;
+    for (kafka_topic_t *t = b->topics; t; t = t->next)
+        for (int32_t i = 0; i < t->nparts; i++)
+            if (t->parts[i].log && spate_klog_dirty(t->parts[i].log) &&
+                spate_klog_flush(t->parts[i].log) != SPATE_OK)
+                ok = false;
+    return ok;
+}
+
+/* Once per loop turn: group commit, then waiting fetches see new data. */
+static void before_sleep(spate_loop_t *l, void *ctx) {
+    SPATE_UNUSED(l);
+    kafka_broker_t *b = ctx;
+    if (b->flush_waiters) {
+        bool ok = flush_all(b);
+        if (!ok)
+            spate_log(SPATE_LOG_ERROR, "kafka",
+                      "fsync failed: closing the connections of waiting acks=all producers");
+        /* Detach this batch first: answering a producer resumes its
+         * connection, which may append and wait again — that produce
+         * needs the next fsync, not this one. */
+        kafka_waiter_t *batch = b->flush_waiters;
+        b->flush_waiters = NULL;
+        while (batch) {
+            kafka_waiter_t *w = batch;
+            batch = w->next;
+            kafka_conn_t *c = w->conn;
+            /* The response was prepared when the data was appended. If the
+             * fsync failed the data's durability is unknown: close the
+             * connection so the client retries rather than trusting it. */
+            if (ok)
+                kafka_conn_respond(c, &w->req, &w->body);
+            else
+                c->closing = true;
+            spate_buf_free(&w->body);
+            free(w);
+            kafka_conn_resume(c);
+        }
+    }
+    if (b->data_appended) {
+        b->data_appended = false;
+        for (kafka_waiter_t *w = b->fetch_waiters, *n; w; w = n) {
+            n = w->next;
+            kafka_conn_t *c = w->conn;
+            if (kafka_fetch_retry(b, w, false)) {
+                kafka_waiter_free(b, w);
+                kafka_conn_resume(c);
+                n = b->fetch_waiters; /* the list may have changed: start over */
+            }
+        }
+    }
+}
+
+static void flush_timer_fired(spate_loop_t *l, void *ctx) {
+    kafka_broker_t *b = ctx;
+    flush_all(b);
+    b->flush_timer = spate_loop_timer(l, b->conf.flush_interval_ms, flush_timer_fired, b);
+}
+
+static void retention_timer_fired(spate_loop_t *l, void *ctx) {
+    kafka_broker_t *b = ctx;
+    int64_t now = spate_wall_ms();
+    for (kafka_topic_t *t = b->topics; t; t = t->next)
+        for (int32_t i = 0; i < t->nparts; i++) {
+            int n = spate_klog_enforce_retention(t->parts[i].log, now);
+            if (n > 0)
+                spate_log(SPATE_LOG_INFO, "kafka", "%s-%d: retention deleted %d segment(s)",
+                          t->name, i, n);
+        }
+    b->retention_timer = spate_loop_timer(l, 60000, retention_timer_fired, b);
+}
+
+/* ---- the broker ---- */
+
+spate_status_t kafka_topics_load(kafka_broker_t *b, char *err, size_t errlen);
+void kafka_topics_close(kafka_broker_t *b);
+spate_status_t kafka_meta_load(kafka_broker_t *b, char *err, size_t errlen);
+
+void spate_kafka_conf_default(spate_kafka_conf_t *c) {
+    memset(c, 0, sizeof *c);
+    char err[128];
+    spate_net_addr_parse("127.0.0.1:9092", &c->listen, err, sizeof err);
+    snprintf(c->data_dir, sizeof c->data_dir, "spate-data/broker");
+    c->node_id = 1;
+    c->auto_create_topics = true;
+    c->default_partitions = 1;
+    c->max_partitions = 1000;
+    c->max_message_bytes = 1048588;
+    c->segment_bytes = 1LL << 30;
+    c->retention_ms = 7LL * 24 * 3600 * 1000;
+    c->retention_bytes = -1;
+    c->durable = true;
+    c->flush_interval_ms = 1000;
+}
+
+spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_kafka_conf_t *c,
+                                        char *err, size_t errlen) {
+    kafka_broker_t *b = spate_xcalloc(1, sizeof *b);
+    b->conf = *c;
+    b->listen_fd = -1;
+    b->loop = spate_loop_new();
+    if (!b->loop) {
+        snprintf(err, errlen, "cannot create the event loop");
+        goto err;
+    }
+    if (kafka_meta_load(b, err, errlen) != SPATE_OK) goto err;
+    if (kafka_topics_load(b, err, errlen) != SPATE_OK) goto err;
+    b->listen_fd = spate_net_listen(&c->listen);
+    if (b->listen_fd < 0) {
+        char a[80];
+        spate_net_addr_format(&c->listen, a, sizeof a);
+        snprintf(err, errlen, "cannot listen on %s: %s", a, strerror(errno));
+        goto err;
+    }
+    spate_net_addr_t bound = {.len = sizeof bound.ss};
+    getsockname(b->listen_fd, (struct sockaddr *)&bound.ss, &bound.len);
+    b->port = spate_net_addr_port(&bound);
+    if (!b->conf.advertise_port) b->conf.advertise_port = b->port;
+    if (!b->conf.advertise_host[0]) {
+        char a[80];
+        spate_net_addr_format(&c->listen, a, sizeof a);
+        char *colon = strrchr(a, ':');
+        if (colon) *colon = '\0';
+        const char *h = a[0] == '[' ? a + 1 : a;
+        snprintf(b->conf.advertise_host, sizeof b->conf.advertise_host, "%s", h);
+        size_t hl = strlen(b->conf.advertise_host);
+        if (hl && b->conf.advertise_host[hl - 1] == ']') b->conf.advertise_host[hl - 1] = '\0';
+    }
+    spate_loop_watch(b->loop, b->listen_fd, SPATE_EV_READ, on_accept, b);
+    spate_loop_before_sleep(b->loop, before_sleep, b);
+    b->flush_timer = spate_loop_timer(b->loop, b->conf.flush_interval_ms, flush_timer_fired, b);
+    b->retention_timer = spate_loop_timer(b->loop, 60000, retention_timer_fired, b);
+    *out = b;
+    return SPATE_OK;
+err:
+    spate_kafka_broker_free(b);
+    return SPATE_EIO;
+}
+
+int spate_kafka_broker_port(const spate_kafka_broker_t *b) { return b->port; }
+
+spate_status_t spate_kafka_broker_run(spate_kafka_broker_t *b) { return spate_loop_run(b->loop); }
+
+void spate_kafka_broker_stop(spate_kafka_broker_t *b) {
+    if (b && b->loop) spate_loop_stop(b->loop);
+}
+
+/* Flushes every log and closes everything; tolerates a half-started broker. */
+void spate_kafka_broker_free(spate_kafka_broker_t *b) {
+    if (!b) return;
+    /* Answer producers waiting for a flush: the flush happens below, but
+     * their connections close now; they will retry (and be deduplicated
+     * once idempotence is in). */
+    while (b->conns) conn_close(b->conns);
+    while (b->fetch_waiters) kafka_waiter_free(b, b->fetch_waiters);
+    while (b->flush_waiters) kafka_waiter_free(b, b->flush_waiters);
+    kafka_topics_close(b);
+    if (b->listen_fd >= 0) close(b->listen_fd);
+    spate_loop_free(b->loop); /* frees the remaining timers */
+    free(b);
+}
