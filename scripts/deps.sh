@@ -25,7 +25,7 @@ TEST_PKGS=(
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
 )
 # Benchmarks (bench/): load generator and the peer we compare against.
-BENCH_PKGS=(wrk nginx-light)
+BENCH_PKGS=(wrk nginx-light librdkafka-dev)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
