@@ -10,7 +10,9 @@
  *             ├─ KAFKA_NO_REPLY  (Produce acks=0)
  *             ├─ KAFKA_DEFERRED  the handler keeps the request and answers
  *             │                  later (a Fetch waiting for data, a Produce
- *             │                  acks=all waiting for its fsync)
+ *             │                  acks=all or OffsetCommit waiting for its
+ *             │                  fsync, a JoinGroup/SyncGroup waiting for
+ *             │                  the rebalance)
  *             └─ KAFKA_CLOSE     malformed request: close the connection
  *
  * As Kafka does, a connection's next request is not read before the
@@ -33,9 +35,17 @@ enum {
     KERR_NOT_LEADER_OR_FOLLOWER = 6,
     KERR_REQUEST_TIMED_OUT = 7,
     KERR_MESSAGE_TOO_LARGE = 10,
+    KERR_OFFSET_METADATA_TOO_LARGE = 12,
+    KERR_COORDINATOR_NOT_AVAILABLE = 15,
     KERR_INVALID_TOPIC_EXCEPTION = 17,
     KERR_RECORD_LIST_TOO_LARGE = 18,
     KERR_INVALID_REQUIRED_ACKS = 21,
+    KERR_ILLEGAL_GENERATION = 22,
+    KERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    KERR_INVALID_GROUP_ID = 24,
+    KERR_UNKNOWN_MEMBER_ID = 25,
+    KERR_INVALID_SESSION_TIMEOUT = 26,
+    KERR_REBALANCE_IN_PROGRESS = 27,
     KERR_UNSUPPORTED_VERSION = 35,
     KERR_TOPIC_ALREADY_EXISTS = 36,
     KERR_INVALID_PARTITIONS = 37,
@@ -44,6 +54,7 @@ enum {
     KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
     KERR_UNKNOWN_SERVER_ERROR = -1,
     KERR_KAFKA_STORAGE_ERROR = 56,
+    KERR_MEMBER_ID_REQUIRED = 79,
     KERR_INVALID_RECORD = 87,
 };
 
@@ -53,6 +64,15 @@ enum {
     KAPI_FETCH = 1,
     KAPI_LIST_OFFSETS = 2,
     KAPI_METADATA = 3,
+    KAPI_OFFSET_COMMIT = 8,
+    KAPI_OFFSET_FETCH = 9,
+    KAPI_FIND_COORDINATOR = 10,
+    KAPI_JOIN_GROUP = 11,
+    KAPI_HEARTBEAT = 12,
+    KAPI_LEAVE_GROUP = 13,
+    KAPI_SYNC_GROUP = 14,
+    KAPI_DESCRIBE_GROUPS = 15,
+    KAPI_LIST_GROUPS = 16,
     KAPI_API_VERSIONS = 18,
     KAPI_CREATE_TOPICS = 19,
     KAPI_DELETE_TOPICS = 20,
@@ -114,6 +134,14 @@ bool kafka_topic_name_valid(const char *name, size_t len);
 
 /* ---- waiting requests (deferred) ---- */
 
+/* Which list a waiter is on, and so who answers it:
+ *   FETCH  re-run when data arrives or at its timer (kafka_fetch.c)
+ *   FLUSH  a prepared response sent after the next group-commit fsync
+ *          (acks=all Produce, OffsetCommit)
+ *   GROUP  a JoinGroup/SyncGroup answered by the group coordinator when the
+ *          rebalance gets there (kafka_group.c); *owner points back at it */
+typedef enum { KAFKA_WAIT_FETCH, KAFKA_WAIT_FLUSH, KAFKA_WAIT_GROUP } kafka_wait_kind_t;
+
 typedef struct kafka_waiter kafka_waiter_t;
 struct kafka_waiter {
     kafka_conn_t *conn;
@@ -122,8 +150,12 @@ struct kafka_waiter {
     int64_t deadline; /* loop ms; the handler answers by then */
     spate_timer_t *timer;
     bool wants_flush; /* answer after the next group-commit fsync */
+    kafka_wait_kind_t kind;
+    kafka_waiter_t **owner; /* GROUP: cleared when the waiter is freed */
     kafka_waiter_t *prev, *next;
 };
+
+typedef struct kafka_group kafka_group_t;
 
 struct spate_kafka_broker {
     spate_kafka_conf_t conf;
@@ -134,7 +166,14 @@ struct spate_kafka_broker {
     kafka_conn_t *conns;
     kafka_waiter_t *fetch_waiters; /* Fetches waiting for data or their max_wait */
     kafka_waiter_t *flush_waiters; /* acks=all produces waiting for the fsync */
+    kafka_waiter_t *group_waiters; /* JoinGroup/SyncGroup waiting for a rebalance */
     bool data_appended;            /* since the fetch waiters were last re-run */
+    kafka_group_t *groups;         /* consumer groups (kafka_group.c) */
+    int offsets_fd;                /* __consumer_offsets.log, appended to */
+    bool offsets_dirty;            /* written since the last fsync */
+    int64_t offsets_bytes;         /* its size */
+    int64_t offsets_compacted;     /* its size after the last rewrite */
+    spate_timer_t *group_timer;
     spate_timer_t *flush_timer;
     spate_timer_t *retention_timer;
 };
@@ -149,6 +188,7 @@ struct kafka_conn {
     size_t out_off;
     bool busy;    /* a request is deferred: read no more requests */
     bool closing; /* close once out is written */
+    bool wake;    /* its deferred request was answered: resume before sleeping */
     kafka_conn_t *prev, *next;
 };
 
@@ -172,6 +212,25 @@ void kafka_conn_resume(kafka_conn_t *c);
 kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
                             spate_rd_t *body, int64_t wait_ms, bool wants_flush);
 void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w);
+/* A GROUP waiter for c's current request; *owner is set to it and cleared
+ * when it is freed (answered, or its connection closed). */
+kafka_waiter_t *kafka_defer_group(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
+                                  kafka_waiter_t **owner);
+/* Sends body as the response to w's request, frees w, and has the
+ * connection resume in the before-sleep hook (not now: the caller may be
+ * in the middle of changing the state the next request would see). */
+void kafka_waiter_answer(kafka_broker_t *b, kafka_waiter_t *w, const spate_buf_t *body);
+
+/* ---- consumer groups (kafka_group.c) ---- */
+
+/* Replays <data_dir>/__consumer_offsets.log and starts the session timer. */
+spate_status_t kafka_groups_load(kafka_broker_t *b, char *err, size_t errlen);
+/* Frees every group in memory (not the file); answers nothing. */
+void kafka_groups_clear(kafka_broker_t *b);
+/* Closes the offsets file (after an fsync) and frees the groups. */
+void kafka_groups_close(kafka_broker_t *b);
+/* fsyncs the offsets file if written to; false on failure. */
+bool kafka_groups_flush(kafka_broker_t *b);
 
 /* ---- handlers ---- */
 
@@ -189,6 +248,25 @@ kafka_result_t kafka_handle_create_topics(kafka_broker_t *, kafka_conn_t *, cons
                                           spate_rd_t *, spate_buf_t *);
 kafka_result_t kafka_handle_delete_topics(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                           spate_rd_t *, spate_buf_t *);
+
+kafka_result_t kafka_handle_find_coordinator(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                             spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_join_group(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                       spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_sync_group(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                       spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_heartbeat(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                      spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_leave_group(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                        spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_offset_commit(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                          spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_offset_fetch(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                         spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_list_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                        spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_describe_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                            spate_rd_t *, spate_buf_t *);
 
 /* Re-runs a waiting Fetch; returns true when it answered. */
 bool kafka_fetch_retry(kafka_broker_t *b, kafka_waiter_t *w, bool timed_out);

@@ -12,8 +12,12 @@
  * Deferred requests (kafka_int.h) wait on two lists: Fetches waiting for
  * data re-run after each loop turn that appended data, or answer at their
  * max_wait timer; acks=all Produces wait for the group commit, which
- * happens in the loop's before-sleep hook: one flush of every dirty log,
- * then every waiting producer is answered.
+ * happens in the loop's before-sleep hook: one flush of every dirty log
+ * (and of the committed-offsets file), then every waiting producer and
+ * OffsetCommit is answered. JoinGroup/SyncGroup wait on a third list until
+ * the group coordinator (kafka_group.c) answers them through
+ * kafka_waiter_answer; their connections resume in the same hook, so the
+ * coordinator never re-enters itself through a resumed connection.
  *
  * Limits on outside input: a request frame over 100 MiB (Kafka's
  * socket.request.max.bytes) or under the header size, an unknown API key,
@@ -59,7 +63,12 @@ static bool conn_flush_out(kafka_conn_t *c) {
             return false;
         }
     }
-    unsigned want = SPATE_EV_READ | (c->out_off < c->out.len ? SPATE_EV_WRITE : 0);
+    /* While a request is deferred and a whole further request is already
+     * buffered, stop watching for input: epoll is level-triggered, and a
+     * readable socket we do not read would wake the loop forever. Reading
+     * resumes with the connection (kafka_conn_resume). */
+    bool full = c->busy && c->in.len - c->in_off > MAX_REQUEST;
+    unsigned want = (full ? 0 : SPATE_EV_READ) | (c->out_off < c->out.len ? SPATE_EV_WRITE : 0);
     spate_loop_watch(c->b->loop, c->fd, want, conn_on_event, c);
     return true;
 }
@@ -136,7 +145,14 @@ static bool conn_request(kafka_conn_t *c, const uint8_t *p, size_t n) {
     switch (res) {
     case KAFKA_DONE: kafka_conn_respond(c, &req, &out); break;
     case KAFKA_NO_REPLY: break;
-    case KAFKA_DEFERRED: c->busy = true; break;
+    case KAFKA_DEFERRED:
+        /* A group request may be answered before its handler returns (the
+         * last member to rejoin completes the rebalance): then it is done. */
+        if (c->wake)
+            c->wake = false;
+        else
+            c->busy = true;
+        break;
     case KAFKA_CLOSE:
         spate_log(SPATE_LOG_WARN, "kafka", "%s: malformed %s v%d request; closing", c->peer,
                   api_name(req.api_key), req.api_version);
@@ -196,8 +212,18 @@ static void conn_on_event(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
     if (!(ev & SPATE_EV_READ)) return;
     for (;;) {
         /* While a request is deferred, keep reading but only up to one
-         * more maximal request, so a client cannot pile up memory. */
-        if (c->busy && c->in.len - c->in_off > MAX_REQUEST) break;
+         * more maximal request, so a client cannot pile up memory. Input
+         * is then no longer watched; a hang-up still wakes us: peek to
+         * tell the peer's end from data that has to wait. */
+        if (c->busy && c->in.len - c->in_off > MAX_REQUEST) {
+            char one;
+            ssize_t p = recv(c->fd, &one, 1, MSG_PEEK);
+            if (p == 0 || (p < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                conn_close(c);
+                return;
+            }
+            break;
+        }
         if (spate_buf_reserve(&c->in, READ_CHUNK) != SPATE_OK) {
             conn_close(c);
             return;
@@ -229,6 +255,7 @@ void kafka_conn_close(kafka_conn_t *c) {
     kafka_broker_t *b = c->b;
     waiters_drop_conn(b, &b->fetch_waiters, c);
     waiters_drop_conn(b, &b->flush_waiters, c);
+    waiters_drop_conn(b, &b->group_waiters, c);
     spate_loop_unwatch(b->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -313,6 +340,7 @@ kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_
     w->req.client_id = (spate_slice_t){NULL, -1}; /* points into c->in: not kept */
     if (body) spate_buf_append(&w->body, body->p + body->off, spate_rd_left(body));
     w->wants_flush = wants_flush;
+    w->kind = wants_flush ? KAFKA_WAIT_FLUSH : KAFKA_WAIT_FETCH;
     kafka_waiter_t **list = wants_flush ? &b->flush_waiters : &b->fetch_waiters;
     w->next = *list;
     if (*list) (*list)->prev = w;
@@ -324,8 +352,33 @@ kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_
     return w;
 }
 
+kafka_waiter_t *kafka_defer_group(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
+                                  kafka_waiter_t **owner) {
+    kafka_waiter_t *w = spate_xcalloc(1, sizeof *w);
+    w->conn = c;
+    w->req = *req;
+    w->req.client_id = (spate_slice_t){NULL, -1};
+    w->kind = KAFKA_WAIT_GROUP;
+    w->owner = owner;
+    *owner = w;
+    w->next = b->group_waiters;
+    if (b->group_waiters) b->group_waiters->prev = w;
+    b->group_waiters = w;
+    return w;
+}
+
+void kafka_waiter_answer(kafka_broker_t *b, kafka_waiter_t *w, const spate_buf_t *body) {
+    kafka_conn_t *c = w->conn;
+    kafka_conn_respond(c, &w->req, body);
+    kafka_waiter_free(b, w);
+    c->wake = true;
+}
+
 void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w) {
-    kafka_waiter_t **list = w->wants_flush ? &b->flush_waiters : &b->fetch_waiters;
+    kafka_waiter_t **list = w->kind == KAFKA_WAIT_GROUP ? &b->group_waiters
+                            : w->wants_flush            ? &b->flush_waiters
+                                                        : &b->fetch_waiters;
+    if (w->owner && *w->owner == w) *w->owner = NULL;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -337,7 +390,7 @@ void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w) {
 }
 
 static bool flush_all(kafka_broker_t *b) {
-    bool ok = true;
+    bool ok = kafka_groups_flush(b);
     for (kafka_topic_t *t = b->topics; t; t = t->next)
         for (int32_t i = 0; i < t->nparts; i++)
             if (t->parts[i].log && spate_klog_dirty(t->parts[i].log) &&
@@ -350,6 +403,18 @@ static bool flush_all(kafka_broker_t *b) {
 static void before_sleep(spate_loop_t *l, void *ctx) {
     SPATE_UNUSED(l);
     kafka_broker_t *b = ctx;
+    /* Connections whose group request was answered (kafka_waiter_answer)
+     * go on with their next request; that may answer others: repeat. */
+    for (bool again = true; again;) {
+        again = false;
+        for (kafka_conn_t *c = b->conns; c; c = c->next)
+            if (c->wake) {
+                c->wake = false;
+                kafka_conn_resume(c);
+                again = true;
+                break; /* c may be gone: start over */
+            }
+    }
     if (b->flush_waiters) {
         bool ok = flush_all(b);
         if (!ok)
@@ -437,6 +502,7 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
     kafka_broker_t *b = spate_xcalloc(1, sizeof *b);
     b->conf = *c;
     b->listen_fd = -1;
+    b->offsets_fd = -1;
     b->loop = spate_loop_new();
     if (!b->loop) {
         snprintf(err, errlen, "cannot create the event loop");
@@ -444,6 +510,7 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
     }
     if (kafka_meta_load(b, err, errlen) != SPATE_OK) goto err;
     if (kafka_topics_load(b, err, errlen) != SPATE_OK) goto err;
+    if (kafka_groups_load(b, err, errlen) != SPATE_OK) goto err;
     b->listen_fd = spate_net_listen(&c->listen);
     if (b->listen_fd < 0) {
         char a[80];
@@ -493,6 +560,8 @@ void spate_kafka_broker_free(spate_kafka_broker_t *b) {
     while (b->conns) conn_close(b->conns);
     while (b->fetch_waiters) kafka_waiter_free(b, b->fetch_waiters);
     while (b->flush_waiters) kafka_waiter_free(b, b->flush_waiters);
+    while (b->group_waiters) kafka_waiter_free(b, b->group_waiters);
+    kafka_groups_close(b);
     kafka_topics_close(b);
     if (b->listen_fd >= 0) close(b->listen_fd);
     spate_loop_free(b->loop); /* frees the remaining timers */
