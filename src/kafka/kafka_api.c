@@ -12,7 +12,12 @@
 #define NOFLEX INT16_MAX
 
 static const kafka_api_t apis[] = {
-    {KAPI_PRODUCE, "Produce", 3, 7, NOFLEX, kafka_handle_produce},
+    /* Produce is advertised from v0 although v0-2 (the old MessageSet
+     * formats) are refused: librdkafka up to 2.11 compresses with gzip,
+     * snappy or lz4 only when the broker's Produce range includes v0, and
+     * otherwise sends those batches uncompressed without saying so
+     * (librdkafka#4956). Kafka 4 does the same (KAFKA-18659). */
+    {KAPI_PRODUCE, "Produce", 0, 7, NOFLEX, kafka_handle_produce},
     {KAPI_FETCH, "Fetch", 4, 11, NOFLEX, kafka_handle_fetch},
     {KAPI_LIST_OFFSETS, "ListOffsets", 1, 4, NOFLEX, kafka_handle_list_offsets},
     {KAPI_METADATA, "Metadata", 1, 8, NOFLEX, kafka_handle_metadata},
@@ -28,6 +33,7 @@ static const kafka_api_t apis[] = {
     {KAPI_API_VERSIONS, "ApiVersions", 0, 3, 3, kafka_handle_api_versions},
     {KAPI_CREATE_TOPICS, "CreateTopics", 0, 4, NOFLEX, kafka_handle_create_topics},
     {KAPI_DELETE_TOPICS, "DeleteTopics", 0, 3, NOFLEX, kafka_handle_delete_topics},
+    {KAPI_INIT_PRODUCER_ID, "InitProducerId", 0, 1, NOFLEX, kafka_handle_init_producer_id},
 };
 
 const kafka_api_t *kafka_api_find(int16_t key) {

@@ -52,6 +52,8 @@ enum {
     KERR_INVALID_REPLICATION_FACTOR = 38,
     KERR_INVALID_REQUEST = 42,
     KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+    KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    KERR_INVALID_PRODUCER_EPOCH = 47,
     KERR_UNKNOWN_SERVER_ERROR = -1,
     KERR_KAFKA_STORAGE_ERROR = 56,
     KERR_MEMBER_ID_REQUIRED = 79,
@@ -76,6 +78,7 @@ enum {
     KAPI_API_VERSIONS = 18,
     KAPI_CREATE_TOPICS = 19,
     KAPI_DELETE_TOPICS = 20,
+    KAPI_INIT_PRODUCER_ID = 22,
 };
 
 typedef struct spate_kafka_broker kafka_broker_t;
@@ -176,6 +179,7 @@ struct spate_kafka_broker {
     spate_timer_t *group_timer;
     spate_timer_t *flush_timer;
     spate_timer_t *retention_timer;
+    struct kafka_producers *producers; /* idempotent producers (kafka_producer.c) */
 };
 
 struct kafka_conn {
@@ -232,6 +236,24 @@ void kafka_groups_close(kafka_broker_t *b);
 /* fsyncs the offsets file if written to; false on failure. */
 bool kafka_groups_flush(kafka_broker_t *b);
 
+/* ---- idempotent producers (kafka_producer.c) ---- */
+
+/* Reads <data_dir>/producer_ids and rebuilds the producers' state from the
+ * tail of every partition's log; call after the topics are loaded. */
+spate_status_t kafka_producers_load(kafka_broker_t *b, char *err, size_t errlen);
+/* Frees the producers' state (nothing to write: the logs are its copy). */
+void kafka_producers_close(kafka_broker_t *b);
+/* Checks a parsed batch bound for t/idx before it is appended: a KERR_*
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_RECORD),
+ * or KERR_NONE with *dup_offset >= 0 when it duplicates a retained batch
+ * (do not append; answer that offset), or -1 when it is to be appended.
+ * Batches with producer_id -1 always pass. */
+int16_t kafka_producer_check(kafka_broker_t *b, const kafka_topic_t *t, int32_t idx,
+                             const spate_kbatch_t *bt, int64_t *dup_offset);
+/* Records a batch that kafka_producer_check passed, once it is appended. */
+void kafka_producer_appended(kafka_broker_t *b, const kafka_topic_t *t, int32_t idx,
+                             const spate_kbatch_t *bt, int64_t base_offset);
+
 /* ---- handlers ---- */
 
 kafka_result_t kafka_handle_api_versions(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
@@ -265,6 +287,8 @@ kafka_result_t kafka_handle_offset_fetch(kafka_broker_t *, kafka_conn_t *, const
                                          spate_rd_t *, spate_buf_t *);
 kafka_result_t kafka_handle_list_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                         spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_init_producer_id(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                             spate_rd_t *, spate_buf_t *);
 kafka_result_t kafka_handle_describe_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                             spate_rd_t *, spate_buf_t *);
 

@@ -17,7 +17,10 @@
  * answered once the batch is in the log (page cache); acks=all on a
  * durable broker is answered after the group-commit fsync (kafka_server.c).
  * Produce never creates a topic: an unknown one is
- * UNKNOWN_TOPIC_OR_PARTITION, as in Kafka.
+ * UNKNOWN_TOPIC_OR_PARTITION, as in Kafka. Batches of idempotent producers
+ * (producer_id >= 0) pass kafka_producer_check first: a duplicate of a
+ * retained batch is not appended and is answered with its original base
+ * offset; a sequence gap or a fenced epoch is refused (kafka_producer.c).
  */
 #include "kafka_int.h"
 
@@ -48,18 +51,68 @@ static int16_t produce_partition(kafka_broker_t *b, kafka_topic_t *t, int32_t id
     }
     if (bt.length != rec->len) return KERR_CORRUPT_MESSAGE; /* one batch per partition */
     if (bt.attributes & 0x20) return KERR_INVALID_RECORD;   /* control batches are the broker's */
+    /* Idempotent producers (kafka_producer.c): sequence and epoch checks;
+     * a retried batch already in the log gets its original offset. */
+    int64_t dup;
+    int16_t perr = kafka_producer_check(b, t, idx, &bt, &dup);
+    if (perr) {
+        spate_log(SPATE_LOG_DEBUG, "kafka",
+                  "%s-%d: producer %lld epoch %d sequence %d refused: error %d", t->name, idx,
+                  (long long)bt.producer_id, bt.producer_epoch, bt.base_sequence, perr);
+        return perr;
+    }
+    if (dup >= 0) {
+        *base = dup;
+        return KERR_NONE;
+    }
     /* The request buffer is ours: the batch's BaseOffset and leader epoch
      * are rewritten in place on their way to disk. */
     if (spate_klog_append(p->log, (uint8_t *)rec->p, (size_t)rec->len, p->leader_epoch, base) !=
         SPATE_OK)
         return KERR_KAFKA_STORAGE_ERROR;
+    kafka_producer_appended(b, t, idx, &bt, *base);
     b->data_appended = true;
     return KERR_NONE;
+}
+
+/* Produce v0-2 carry MessageSets (magic 0/1), which this broker does not
+ * store: every partition is answered UNSUPPORTED_VERSION, in the layout of
+ * the request's version (v0: no throttle time; v2: log_append_time). The
+ * versions are advertised only for librdkafka's sake (kafka_api.c). */
+static kafka_result_t produce_old_version(const kafka_req_t *req, spate_rd_t *body,
+                                          spate_buf_t *out) {
+    int16_t v = req->api_version, acks;
+    int32_t timeout, ntopics;
+    if (spate_rd_i16(body, &acks) || spate_rd_i32(body, &timeout) ||
+        kafka_rd_array(body, false, 6, &ntopics) || ntopics < 0)
+        return KAFKA_CLOSE;
+    spate_wr_i32(out, ntopics);
+    for (int32_t i = 0; i < ntopics; i++) {
+        spate_slice_t name;
+        int32_t nparts;
+        if (kafka_rd_string(body, false, false, &name) || kafka_rd_array(body, false, 8, &nparts) ||
+            nparts < 0)
+            return KAFKA_CLOSE;
+        spate_wr_str16(out, name.p, (size_t)name.len);
+        spate_wr_i32(out, nparts);
+        for (int32_t k = 0; k < nparts; k++) {
+            int32_t idx;
+            spate_slice_t rec;
+            if (spate_rd_i32(body, &idx) || spate_rd_str32(body, &rec)) return KAFKA_CLOSE;
+            spate_wr_i32(out, idx);
+            spate_wr_i16(out, KERR_UNSUPPORTED_VERSION);
+            spate_wr_i64(out, -1);
+            if (v >= 2) spate_wr_i64(out, -1);
+        }
+    }
+    if (v >= 1) spate_wr_i32(out, 0);
+    return acks == 0 ? KAFKA_NO_REPLY : KAFKA_DONE;
 }
 
 kafka_result_t kafka_handle_produce(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
                                     spate_rd_t *body, spate_buf_t *out) {
     int16_t v = req->api_version;
+    if (v < 3) return produce_old_version(req, body, out);
     spate_slice_t txn;
     int16_t acks;
     int32_t timeout, ntopics;

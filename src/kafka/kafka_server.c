@@ -511,6 +511,7 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
     if (kafka_meta_load(b, err, errlen) != SPATE_OK) goto err;
     if (kafka_topics_load(b, err, errlen) != SPATE_OK) goto err;
     if (kafka_groups_load(b, err, errlen) != SPATE_OK) goto err;
+    if (kafka_producers_load(b, err, errlen) != SPATE_OK) goto err;
     b->listen_fd = spate_net_listen(&c->listen);
     if (b->listen_fd < 0) {
         char a[80];
@@ -555,13 +556,14 @@ void spate_kafka_broker_stop(spate_kafka_broker_t *b) {
 void spate_kafka_broker_free(spate_kafka_broker_t *b) {
     if (!b) return;
     /* Answer producers waiting for a flush: the flush happens below, but
-     * their connections close now; they will retry (and be deduplicated
-     * once idempotence is in). */
+     * their connections close now; they will retry (and idempotent
+     * producers' retries are deduplicated, kafka_producer.c). */
     while (b->conns) conn_close(b->conns);
     while (b->fetch_waiters) kafka_waiter_free(b, b->fetch_waiters);
     while (b->flush_waiters) kafka_waiter_free(b, b->flush_waiters);
     while (b->group_waiters) kafka_waiter_free(b, b->group_waiters);
     kafka_groups_close(b);
+    kafka_producers_close(b);
     kafka_topics_close(b);
     if (b->listen_fd >= 0) close(b->listen_fd);
     spate_loop_free(b->loop); /* frees the remaining timers */
