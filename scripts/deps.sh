@@ -17,6 +17,7 @@ BUILD_PKGS=(
   libjansson-dev        # JSON documents (fetch responses, format_user)
   libmicrohttpd-dev     # HTTP server (randomuser)
   libcurl4-openssl-dev  # HTTP client (fetch)
+  librdkafka-dev        # Kafka client (spate topics, spate groups)
 )
 # Tests: harness, sanitizers, fuzzing, valgrind and the real clients.
 TEST_PKGS=(
@@ -25,7 +26,7 @@ TEST_PKGS=(
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
 )
 # Benchmarks (bench/): load generator and the peer we compare against.
-BENCH_PKGS=(wrk nginx-light librdkafka-dev)
+BENCH_PKGS=(wrk nginx-light)  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

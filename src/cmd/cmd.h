@@ -10,6 +10,7 @@
 #define SPATE_CMD_H
 
 #include "base.h"
+#include "kafka.h" /* spate_kafka_client_opts_t */
 
 #define SPATE_EXIT_OK 0
 #define SPATE_EXIT_FAIL 1
@@ -18,6 +19,8 @@
 int spate_cmd_randomuser(int argc, char **argv);
 int spate_cmd_fetch(int argc, char **argv);
 int spate_cmd_broker(int argc, char **argv);
+int spate_cmd_topics(int argc, char **argv);
+int spate_cmd_groups(int argc, char **argv);
 
 /* Shared option helpers (cmd_util.c). */
 
@@ -31,6 +34,20 @@ bool spate_cmd_double_opt(const char *cmd, const char *opt, const char *val, dou
 /* Handles --log-level and --log-file for every subcommand; returns false
  * after reporting an error. */
 bool spate_cmd_log_opt(const char *cmd, const char *opt, const char *val);
+/* Options of the Kafka client commands (topics, groups; cmd_client.c).
+ * spate_cmd_opt_value matches argv[*i] against an option taking a value,
+ * as "--name V" or "--name=V": 1 with *val set (and *i moved past a
+ * separate value), 0 when argv[*i] is something else, -1 after reporting
+ * a missing value. */
+int spate_cmd_opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+                        const char **val);
+/* Defaults: --bootstrap from $SPATE_BOOTSTRAP or 127.0.0.1:9092,
+ * --timeout 10000 ms. */
+void spate_cmd_client_default(spate_kafka_client_opts_t *c);
+/* Handles --bootstrap, --timeout, --log-level and --log-file: 1 when
+ * argv[*i] was one of them, 0 when not, -1 after a usage error. */
+int spate_cmd_client_opt(const char *cmd, int argc, char **argv, int *i,
+                         spate_kafka_client_opts_t *c);
 /* Installs SIGINT/SIGTERM handlers that set the returned flag. */
 volatile int *spate_cmd_stop_flag(void);
 

@@ -19,6 +19,8 @@ static const cmd_entry_t commands[] = {
     {"randomuser", spate_cmd_randomuser, "serve a randomuser.me-compatible API (1.4)"},
     {"fetch", spate_cmd_fetch, "fetch users from a randomuser API and print formatted records"},
     {"broker", spate_cmd_broker, "a Kafka-compatible broker (single node)"},
+    {"topics", spate_cmd_topics, "list, create, describe and delete Kafka topics"},
+    {"groups", spate_cmd_groups, "list and describe Kafka consumer groups, with lag"},
 };
 
 static void usage(FILE *f) {

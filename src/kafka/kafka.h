@@ -52,4 +52,66 @@ spate_status_t spate_kafka_broker_run(spate_kafka_broker_t *b);
 void spate_kafka_broker_stop(spate_kafka_broker_t *b);
 void spate_kafka_broker_free(spate_kafka_broker_t *b);
 
+/* ------------------------------------------------------------------ */
+/* Admin client (kafka_client.c)                                       */
+/* ------------------------------------------------------------------ */
+
+/* What `spate topics` and `spate groups` do, built on librdkafka so it
+ * works the same against spate broker and a real Kafka cluster.
+ *
+ * Every function opens its own client handle, does its work within about
+ * `timeout_ms` per broker round trip, and closes the handle. Human-readable
+ * results are appended to `out` (caller-owned; may be NULL where noted);
+ * on failure a one-line message (no trailing newline) is left in `err`.
+ * Status:
+ *   SPATE_OK        done
+ *   SPATE_ENOENT    the topic or group does not exist
+ *   SPATE_ETIMEDOUT the cluster could not be reached within the timeout
+ *   SPATE_ERR       the broker refused (its error is in err) or the client
+ *                   failed */
+typedef struct {
+    const char *bootstrap; /* "host:port[,host:port...]" */
+    int timeout_ms;
+} spate_kafka_client_opts_t;
+
+/* One topic name per line, sorted. Topics whose names begin with "__"
+ * (__consumer_offsets, __transaction_state) are internal and listed only
+ * with `internal`. */
+spate_status_t spate_kafka_topics_list(const spate_kafka_client_opts_t *o, bool internal,
+                                       spate_buf_t *out, char *err, size_t errlen);
+/* CreateTopics for one topic. partitions and replication_factor -1 mean
+ * the broker's defaults; configs are `nconfigs` "key=value" strings. */
+spate_status_t spate_kafka_topic_create(const spate_kafka_client_opts_t *o, const char *name,
+                                        int32_t partitions, int32_t replication_factor,
+                                        const char *const *configs, size_t nconfigs, char *err,
+                                        size_t errlen);
+/* A kafka-topics --describe style block per topic, each partition line
+ * with its low and high watermark offsets:
+ *   Topic: t	PartitionCount: 3	ReplicationFactor: 1
+ *   	Topic: t	Partition: 0	Leader: 1	Replicas: 1	Isr: 1	Low: 0	High: 4
+ * SPATE_ENOENT (nothing printed) when any name is not a topic. */
+spate_status_t spate_kafka_topics_describe(const spate_kafka_client_opts_t *o,
+                                           const char *const *names, size_t n, spate_buf_t *out,
+                                           char *err, size_t errlen);
+/* DeleteTopics; "Deleted topic NAME." is appended to out for each topic
+ * deleted. When some fail, err names the first failure and the status is
+ * SPATE_ENOENT (unknown topic) or SPATE_ERR. */
+spate_status_t spate_kafka_topics_delete(const spate_kafka_client_opts_t *o,
+                                         const char *const *names, size_t n, spate_buf_t *out,
+                                         char *err, size_t errlen);
+/* ListGroups (with their states): "GROUP<TAB>STATE" per line, sorted. */
+spate_status_t spate_kafka_groups_list(const spate_kafka_client_opts_t *o, spate_buf_t *out,
+                                       char *err, size_t errlen);
+/* DescribeGroups for one group (state, protocol, members with their
+ * decoded assignments), then for every partition the group has a
+ * committed offset for: the offset, the log end offset and the lag.
+ * SPATE_ENOENT for a group the cluster does not know ("Dead"). */
+spate_status_t spate_kafka_group_describe(const spate_kafka_client_opts_t *o, const char *group,
+                                          spate_buf_t *out, char *err, size_t errlen);
+/* Decodes a consumer-protocol MemberAssignment
+ *   version int16, topics [topic str16, partitions [int32]], user_data bytes
+ * and appends it as "topic:0,1 other:2" ("-" when it assigns nothing).
+ * Pure; SPATE_EINVAL (out unchanged) when the bytes are malformed. */
+spate_status_t spate_kafka_assignment_format(const void *p, size_t len, spate_buf_t *out);
+
 #endif /* SPATE_KAFKA_H */
