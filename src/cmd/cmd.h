@@ -50,5 +50,8 @@ int spate_cmd_client_opt(const char *cmd, int argc, char **argv, int *i,
                          spate_kafka_client_opts_t *c);
 /* Installs SIGINT/SIGTERM handlers that set the returned flag. */
 volatile int *spate_cmd_stop_flag(void);
+/* The same, and calls hook from the signal handler (so hook must be
+ * async-signal-safe, e.g. spate_loop_stop); SIGPIPE is ignored. */
+volatile int *spate_cmd_on_stop(void (*hook)(void));
 
 #endif /* SPATE_CMD_H */

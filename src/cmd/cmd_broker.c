@@ -8,7 +8,6 @@
 #include "cmd.h"
 #include "kafka.h"
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <string.h>
 
@@ -33,8 +32,9 @@ static void help(void) {
            "  --log-file FILE         append log lines to FILE instead of stderr\n");
 }
 
-static void on_signal(int sig) {
-    SPATE_UNUSED(sig);
+/* Called from the signal handler: spate_kafka_broker_stop only writes to
+ * an eventfd. */
+static void stop_running(void) {
     if (running) spate_kafka_broker_stop(running);
 }
 
@@ -208,13 +208,7 @@ int spate_cmd_broker(int argc, char **argv) {
         return SPATE_EXIT_FAIL;
     }
     running = b;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    spate_cmd_on_stop(stop_running);
     char addr[80];
     spate_net_addr_format(&c.listen, addr, sizeof addr);
     char *colon = strrchr(addr, ':');

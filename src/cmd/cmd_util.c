@@ -56,13 +56,16 @@ bool spate_cmd_log_opt(const char *cmd, const char *opt, const char *val) {
 }
 
 static volatile int stop_flag;
+static void (*stop_hook)(void);
 
 static void on_signal(int sig) {
     SPATE_UNUSED(sig);
     stop_flag = 1;
+    if (stop_hook) stop_hook();
 }
 
-volatile int *spate_cmd_stop_flag(void) {
+volatile int *spate_cmd_on_stop(void (*hook)(void)) {
+    stop_hook = hook;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -72,3 +75,5 @@ volatile int *spate_cmd_stop_flag(void) {
     signal(SIGPIPE, SIG_IGN);
     return &stop_flag;
 }
+
+volatile int *spate_cmd_stop_flag(void) { return spate_cmd_on_stop(NULL); }
