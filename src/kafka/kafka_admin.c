@@ -1,5 +1,5 @@
 /*
- * kafka_admin.c — CreateTopics v0-4 and DeleteTopics v0-3.
+ * kafka_admin.c — CreateTopics v0-4, DeleteTopics v0-3, CreatePartitions v0-1.
  *
  * CreateTopics
  *   request   topics [name, num_partitions, replication_factor,
@@ -13,12 +13,22 @@
  * INVALID_REPLICATION_FACTOR, as a one-broker Kafka cluster does; -1 (v4,
  * "the default") means 1, and num_partitions -1 the broker default.
  * Explicit replica assignments are accepted when they only name this node.
- * Per-topic configs are read but not applied yet: the broker-wide
- * settings hold for every topic (noted on the broker issue).
+ * Per-topic configs are checked (kafka_config.c: unknown keys, bad values
+ * and unimplemented settings are INVALID_CONFIG) — also for validate_only
+ * — and kept in the topic's .topic file.
  *
  * DeleteTopics
  *   request   topic_names [string], timeout_ms
  *   response  throttle_time_ms (v1+), responses [name, error_code]
+ *
+ * CreatePartitions
+ *   request   topics [name, count, assignments (nullable) [broker_ids
+ *             [int32]]], timeout_ms, validate_only
+ *   response  throttle_time_ms, results [name, error_code, error_message
+ *             (nullable)]
+ *
+ * Partitions are only ever added (Kafka cannot remove them either); an
+ * assignment, one per new partition, may only name this node.
  */
 #include "kafka_int.h"
 
@@ -30,6 +40,9 @@ typedef struct {
     int32_t nparts;
     int16_t rf;
     bool assign_ok;
+    kafka_topic_conf_t conf;
+    int16_t conf_err; /* the first config refused (INVALID_CONFIG), with conf_msg */
+    char conf_msg[256];
 } create_item_t;
 
 kafka_result_t kafka_handle_create_topics(kafka_broker_t *b, kafka_conn_t *c,
@@ -67,6 +80,10 @@ kafka_result_t kafka_handle_create_topics(kafka_broker_t *b, kafka_conn_t *c,
             spate_slice_t cn, cv;
             if ((st = kafka_rd_string(body, false, false, &cn)) == SPATE_OK)
                 st = kafka_rd_string(body, false, true, &cv);
+            if (st == SPATE_OK && !it->conf_err)
+                it->conf_err = kafka_topic_conf_set(&it->conf, cn.p, (size_t)cn.len, cv.p,
+                                                    cv.p ? (size_t)cv.len : 0, it->conf_msg,
+                                                    sizeof it->conf_msg);
         }
     }
     int32_t timeout;
@@ -108,8 +125,11 @@ kafka_result_t kafka_handle_create_topics(kafka_broker_t *b, kafka_conn_t *c,
         } else if (nparts < 1 || nparts > b->conf.max_partitions) {
             err = KERR_INVALID_PARTITIONS;
             msg = "the number of partitions must be from 1 to the broker's max_partitions";
+        } else if (it->conf_err) {
+            err = it->conf_err;
+            msg = it->conf_msg;
         } else if (!validate_only) {
-            err = kafka_topic_create(b, it->name.p, nlen, nparts, NULL);
+            err = kafka_topic_create(b, it->name.p, nlen, nparts, &it->conf, NULL);
             if (err) msg = "the topic could not be created (see the broker's log)";
         }
         spate_wr_str16(out, it->name.p, nlen);
@@ -141,5 +161,93 @@ kafka_result_t kafka_handle_delete_topics(kafka_broker_t *b, kafka_conn_t *c,
         spate_wr_str16(out, name.p, (size_t)name.len);
         spate_wr_i16(out, kafka_topic_delete(b, name.p, (size_t)name.len));
     }
+    return KAFKA_DONE;
+}
+
+kafka_result_t kafka_handle_create_partitions(kafka_broker_t *b, kafka_conn_t *c,
+                                              const kafka_req_t *req, spate_rd_t *body,
+                                              spate_buf_t *out) {
+    SPATE_UNUSED(c);
+    SPATE_UNUSED(req);
+    int32_t n, timeout;
+    uint8_t validate_only;
+    if (kafka_rd_array(body, false, 10, &n) || n < 0) return KAFKA_CLOSE;
+    size_t at = body->off;
+    /* n is bounded by the request size (kafka_rd_array), so this is too. */
+    spate_slice_t *names = spate_xcalloc((size_t)n + 1, sizeof *names);
+    spate_status_t st = SPATE_OK;
+    for (int32_t i = 0; i < n && st == SPATE_OK; i++) {
+        int32_t count, na = 0, nb, id;
+        if ((st = kafka_rd_string(body, false, false, &names[i])) ||
+            (st = spate_rd_i32(body, &count)) || (st = kafka_rd_array(body, false, 4, &na)))
+            break;
+        for (int32_t k = 0; k < na && st == SPATE_OK; k++) {
+            if ((st = kafka_rd_array(body, false, 4, &nb)) == SPATE_OK && nb < 0) st = SPATE_EINVAL;
+            for (int32_t j = 0; j < nb && st == SPATE_OK; j++) st = spate_rd_i32(body, &id);
+        }
+    }
+    if (st == SPATE_OK) st = spate_rd_i32(body, &timeout);
+    if (st == SPATE_OK) st = spate_rd_u8(body, &validate_only);
+    if (st != SPATE_OK) {
+        free(names);
+        return KAFKA_CLOSE;
+    }
+
+    spate_wr_i32(out, 0); /* throttle_time_ms */
+    spate_wr_i32(out, n);
+    body->off = at;
+    for (int32_t i = 0; i < n; i++) {
+        spate_slice_t name;
+        int32_t count, na, nb, id;
+        kafka_rd_string(body, false, false, &name);
+        spate_rd_i32(body, &count);
+        kafka_rd_array(body, false, 4, &na);
+        bool assign_ok = true;
+        for (int32_t k = 0; k < na; k++) {
+            kafka_rd_array(body, false, 4, &nb);
+            if (nb != 1) assign_ok = false;
+            for (int32_t j = 0; j < nb; j++)
+                if (spate_rd_i32(body, &id) == SPATE_OK && id != b->conf.node_id) assign_ok = false;
+        }
+        size_t nlen = (size_t)name.len;
+        bool dup = false;
+        for (int32_t k = 0; k < i && !dup; k++)
+            dup = names[k].len == name.len && memcmp(names[k].p, name.p, nlen) == 0;
+        kafka_topic_t *t = kafka_topic_find(b, name.p, nlen);
+        int16_t err = KERR_NONE;
+        char msg[160] = "";
+        if (dup) {
+            err = KERR_INVALID_REQUEST;
+            snprintf(msg, sizeof msg, "the topic is named more than once in the request");
+        } else if (!t) {
+            err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            snprintf(msg, sizeof msg, "the topic does not exist");
+        } else if (count < t->nparts) {
+            err = KERR_INVALID_PARTITIONS;
+            snprintf(msg, sizeof msg,
+                     "Topic currently has %d partitions, which is higher than the requested %d.",
+                     t->nparts, count);
+        } else if (count == t->nparts) {
+            err = KERR_INVALID_PARTITIONS;
+            snprintf(msg, sizeof msg, "Topic already has %d partitions.", t->nparts);
+        } else if (count > b->conf.max_partitions) {
+            err = KERR_INVALID_PARTITIONS;
+            snprintf(msg, sizeof msg, "the broker's max_partitions is %d", b->conf.max_partitions);
+        } else if (!assign_ok || (na >= 0 && na != count - t->nparts)) {
+            err = KERR_INVALID_REPLICA_ASSIGNMENT;
+            snprintf(msg, sizeof msg,
+                     "assignments must name only this broker (%d), once for each new partition",
+                     b->conf.node_id);
+        } else if (!validate_only) {
+            err = kafka_topic_add_partitions(b, t, count);
+            if (err)
+                snprintf(msg, sizeof msg,
+                         "the partitions could not be added (see the broker's log)");
+        }
+        spate_wr_str16(out, name.p, nlen);
+        spate_wr_i16(out, err);
+        spate_wr_str16(out, err ? msg : NULL, err ? strlen(msg) : 0);
+    }
+    free(names);
     return KAFKA_DONE;
 }

@@ -34,6 +34,9 @@ static const kafka_api_t apis[] = {
     {KAPI_CREATE_TOPICS, "CreateTopics", 0, 4, NOFLEX, kafka_handle_create_topics},
     {KAPI_DELETE_TOPICS, "DeleteTopics", 0, 3, NOFLEX, kafka_handle_delete_topics},
     {KAPI_INIT_PRODUCER_ID, "InitProducerId", 0, 1, NOFLEX, kafka_handle_init_producer_id},
+    {KAPI_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 2, NOFLEX, kafka_handle_describe_configs},
+    {KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 1, NOFLEX, kafka_handle_create_partitions},
+    {KAPI_DELETE_GROUPS, "DeleteGroups", 0, 1, NOFLEX, kafka_handle_delete_groups},
 };
 
 const kafka_api_t *kafka_api_find(int16_t key) {

@@ -1,7 +1,8 @@
 /*
  * kafka_group.c — the group coordinator: FindCoordinator v0-2, JoinGroup
  * v0-5, SyncGroup v0-3, Heartbeat v0-3, LeaveGroup v0-3, OffsetCommit v2-7,
- * OffsetFetch v1-5, ListGroups v0-2, DescribeGroups v0-2 (all non-flexible).
+ * OffsetFetch v1-5, ListGroups v0-2, DescribeGroups v0-2, DeleteGroups v0-1
+ * (all non-flexible).
  *
  * This node coordinates every group. A group's life (one function,
  * group_set_state, changes it):
@@ -34,6 +35,13 @@
  * produces (kafka_server.c), so a commit that was answered survives kill -9.
  * When the file has grown past twice its last compacted size + 1 MiB it is
  * rewritten from memory (temp file, fsync, rename, fsync dir).
+ *
+ * DeleteGroups drops the groups from memory and then rewrites the file the
+ * same way, before answering: the record format has no tombstone, and a
+ * rewrite is durable at once (its own fsync and rename) where an appended
+ * tombstone would wait for the group commit. Deleting groups is rare, so
+ * the cost of a rewrite is fine. If the rewrite fails the groups are put
+ * back and KAFKA_STORAGE_ERROR answered: memory never runs ahead of disk.
  */
 #include "kafka_int.h"
 
@@ -1072,5 +1080,75 @@ kafka_result_t kafka_handle_describe_groups(kafka_broker_t *b, kafka_conn_t *c,
             wr_bytes(out, m->assignment);
         }
     }
+    return KAFKA_DONE;
+}
+
+/* ---- DeleteGroups ---- */
+
+/* request   groups_names [string]
+ * response  throttle_time_ms, results [group_id, error_code]
+ * Only an Empty group (no members) may go: NON_EMPTY_GROUP otherwise,
+ * GROUP_ID_NOT_FOUND for a group this node does not know. */
+kafka_result_t kafka_handle_delete_groups(kafka_broker_t *b, kafka_conn_t *c,
+                                          const kafka_req_t *req, spate_rd_t *body,
+                                          spate_buf_t *out) {
+    SPATE_UNUSED(c);
+    SPATE_UNUSED(req);
+    int32_t n;
+    if (kafka_rd_array(body, false, 2, &n) || n < 0) return KAFKA_CLOSE;
+    size_t at = body->off;
+    for (int32_t i = 0; i < n; i++) {
+        spate_slice_t gid;
+        if (kafka_rd_string(body, false, false, &gid)) return KAFKA_CLOSE;
+    }
+    /* n is bounded by the request size (kafka_rd_array), so this is too. */
+    int16_t *errs = spate_xcalloc((size_t)n + 1, sizeof *errs);
+    kafka_group_t *gone = NULL; /* unlinked, freed once the file no longer has them */
+    body->off = at;
+    for (int32_t i = 0; i < n; i++) {
+        spate_slice_t gid;
+        kafka_rd_string(body, false, false, &gid);
+        kafka_group_t *g = group_find(b, gid.p, (size_t)gid.len);
+        if (!g) {
+            errs[i] = KERR_GROUP_ID_NOT_FOUND;
+        } else if (g->members || g->state != GROUP_EMPTY) {
+            errs[i] = KERR_NON_EMPTY_GROUP;
+        } else {
+            for (kafka_group_t **gp = &b->groups; *gp; gp = &(*gp)->next)
+                if (*gp == g) {
+                    *gp = g->next;
+                    break;
+                }
+            g->next = gone;
+            gone = g;
+        }
+    }
+    bool failed = false;
+    if (gone && offsets_compact(b) != SPATE_OK) {
+        spate_log(SPATE_LOG_ERROR, "kafka", "DeleteGroups: cannot rewrite %s: %s", OFFSETS_FILE,
+                  strerror(errno));
+        failed = true;
+    }
+    while (gone) {
+        kafka_group_t *g = gone;
+        gone = g->next;
+        if (failed) {
+            g->next = b->groups;
+            b->groups = g;
+        } else {
+            spate_log(SPATE_LOG_INFO, "kafka", "deleted group %.*s", (int)g->id.n, g->id.p);
+            group_free(g);
+        }
+    }
+    spate_wr_i32(out, 0); /* throttle_time_ms */
+    spate_wr_i32(out, n);
+    body->off = at;
+    for (int32_t i = 0; i < n; i++) {
+        spate_slice_t gid;
+        kafka_rd_string(body, false, false, &gid);
+        spate_wr_str16(out, gid.p, (size_t)gid.len);
+        spate_wr_i16(out, !errs[i] && failed ? KERR_KAFKA_STORAGE_ERROR : errs[i]);
+    }
+    free(errs);
     return KAFKA_DONE;
 }

@@ -50,12 +50,16 @@ enum {
     KERR_TOPIC_ALREADY_EXISTS = 36,
     KERR_INVALID_PARTITIONS = 37,
     KERR_INVALID_REPLICATION_FACTOR = 38,
+    KERR_INVALID_REPLICA_ASSIGNMENT = 39,
+    KERR_INVALID_CONFIG = 40,
     KERR_INVALID_REQUEST = 42,
     KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
     KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
     KERR_INVALID_PRODUCER_EPOCH = 47,
     KERR_UNKNOWN_SERVER_ERROR = -1,
     KERR_KAFKA_STORAGE_ERROR = 56,
+    KERR_NON_EMPTY_GROUP = 68,
+    KERR_GROUP_ID_NOT_FOUND = 69,
     KERR_MEMBER_ID_REQUIRED = 79,
     KERR_INVALID_RECORD = 87,
 };
@@ -79,6 +83,9 @@ enum {
     KAPI_CREATE_TOPICS = 19,
     KAPI_DELETE_TOPICS = 20,
     KAPI_INIT_PRODUCER_ID = 22,
+    KAPI_DESCRIBE_CONFIGS = 32,
+    KAPI_CREATE_PARTITIONS = 37,
+    KAPI_DELETE_GROUPS = 42,
 };
 
 typedef struct spate_kafka_broker kafka_broker_t;
@@ -112,6 +119,37 @@ typedef struct {
 const kafka_api_t *kafka_api_find(int16_t key);
 const kafka_api_t *kafka_api_table(size_t *n);
 
+/* ---- per-topic configs (kafka_config.c) ---- */
+
+/* The topic-level settings a topic may override; the others are the
+ * broker's. Values are held as numbers (cleanup.policy: 0 = "delete",
+ * the only policy implemented). */
+typedef enum {
+    KTC_RETENTION_MS,
+    KTC_RETENTION_BYTES,
+    KTC_SEGMENT_BYTES,
+    KTC_MAX_MESSAGE_BYTES,
+    KTC_CLEANUP_POLICY,
+    KTC_MIN_INSYNC_REPLICAS,
+    KTC_COUNT
+} kafka_tconf_id_t;
+
+typedef struct {
+    int64_t v[KTC_COUNT];
+    uint32_t set; /* bit (1 << id): overridden for this topic */
+} kafka_topic_conf_t;
+
+/* Validates and records one override. Returns KERR_NONE, or
+ * KERR_INVALID_CONFIG with a message in msg (unknown key, bad value, or a
+ * setting spate does not implement). val NULL is a null value. */
+int16_t kafka_topic_conf_set(kafka_topic_conf_t *tc, const char *key, size_t klen, const char *val,
+                             size_t vlen, char *msg, size_t msglen);
+/* The value in force: the override, or the broker's default. */
+int64_t kafka_topic_conf_value(const kafka_broker_t *b, const kafka_topic_conf_t *tc,
+                               kafka_tconf_id_t id);
+/* Appends "key=value\n" per override (the .topic file's lines). */
+void kafka_topic_conf_write(const kafka_topic_conf_t *tc, spate_buf_t *out);
+
 /* ---- topics ---- */
 
 typedef struct {
@@ -123,14 +161,20 @@ typedef struct kafka_topic {
     char name[256];
     int32_t nparts;
     kafka_partition_t *parts;
-    spate_klog_conf_t logconf;
+    kafka_topic_conf_t conf;   /* its overrides */
+    spate_klog_conf_t logconf; /* what its partitions' logs were opened with */
+    int32_t max_message_bytes; /* in force (override or broker default) */
     struct kafka_topic *next;
 } kafka_topic_t;
 
 kafka_topic_t *kafka_topic_find(kafka_broker_t *b, const char *name, size_t len);
-/* Creates a topic with n partitions (files and metadata); KERR_* result. */
+/* Creates a topic with n partitions (files and metadata) and the
+ * overrides in tc (NULL: none); KERR_* result. */
 int16_t kafka_topic_create(kafka_broker_t *b, const char *name, size_t len, int32_t nparts,
-                           kafka_topic_t **out);
+                           const kafka_topic_conf_t *tc, kafka_topic_t **out);
+/* Grows t to nparts partitions: new partition directories, then the
+ * .topic file. KERR_KAFKA_STORAGE_ERROR (t unchanged) on failure. */
+int16_t kafka_topic_add_partitions(kafka_broker_t *b, kafka_topic_t *t, int32_t nparts);
 int16_t kafka_topic_delete(kafka_broker_t *b, const char *name, size_t len);
 /* Kafka's rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". */
 bool kafka_topic_name_valid(const char *name, size_t len);
@@ -289,6 +333,12 @@ kafka_result_t kafka_handle_list_groups(kafka_broker_t *, kafka_conn_t *, const 
                                         spate_rd_t *, spate_buf_t *);
 kafka_result_t kafka_handle_init_producer_id(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                              spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_describe_configs(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                             spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_create_partitions(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                              spate_rd_t *, spate_buf_t *);
+kafka_result_t kafka_handle_delete_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
+                                          spate_rd_t *, spate_buf_t *);
 kafka_result_t kafka_handle_describe_groups(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                             spate_rd_t *, spate_buf_t *);
 

@@ -97,7 +97,8 @@ kafka_result_t kafka_handle_metadata(kafka_broker_t *b, kafka_conn_t *c, const k
                 if (!kafka_topic_name_valid(name.p, nlen)) {
                     err = KERR_INVALID_TOPIC_EXCEPTION;
                 } else if (b->conf.auto_create_topics && allow) {
-                    err = kafka_topic_create(b, name.p, nlen, b->conf.default_partitions, NULL);
+                    err =
+                        kafka_topic_create(b, name.p, nlen, b->conf.default_partitions, NULL, NULL);
                     if (err == KERR_NONE) err = KERR_LEADER_NOT_AVAILABLE;
                 } else {
                     err = KERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -40,7 +40,7 @@ static int16_t produce_partition(kafka_broker_t *b, kafka_topic_t *t, int32_t id
     kafka_partition_t *p = &t->parts[idx];
     *start = spate_klog_start_offset(p->log);
     if (!rec->p || rec->len == 0) return KERR_CORRUPT_MESSAGE;
-    if (rec->len > b->conf.max_message_bytes) return KERR_MESSAGE_TOO_LARGE;
+    if (rec->len > t->max_message_bytes) return KERR_MESSAGE_TOO_LARGE;
     spate_kbatch_t bt;
     spate_kbatch_check_t ck =
         spate_kbatch_parse((const uint8_t *)rec->p, (size_t)rec->len, (size_t)rec->len, &bt);

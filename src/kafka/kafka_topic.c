@@ -4,13 +4,18 @@
  * On disk, under the data directory:
  *
  *   meta.properties        cluster.id=<22 chars>, node.id=<n> (made once)
- *   <topic>.topic          partitions=<n>  (the topic's existence)
+ *   <topic>.topic          partitions=<n>  (the topic's existence), then
+ *                          key=value per config override (kafka_config.c)
  *   <topic>-<p>/           one partition's log (kafka_log.c)
  *
  * A topic exists when its .topic file does; its partition directories are
  * created (or recovered) when the broker starts. Creating writes the
  * partition directories first and the .topic file last (then fsyncs the
- * directory), so a crash in between leaves no half topic visible.
+ * directory), so a crash in between leaves no half topic visible. Adding
+ * partitions (CreatePartitions) follows the same order: the new
+ * directories, then the .topic file rewritten atomically with the new
+ * count; a crash between leaves directories no .topic line counts, which
+ * are ignored (and reused if the partitions are added again).
  */
 #include "kafka_int.h"
 
@@ -127,11 +132,35 @@ spate_status_t kafka_meta_load(kafka_broker_t *b, char *err, size_t errlen) {
     return SPATE_OK;
 }
 
-static void logconf_from(const kafka_broker_t *b, spate_klog_conf_t *lc) {
+/* The settings in force for a topic with overrides tc. */
+static void topic_configure(const kafka_broker_t *b, kafka_topic_t *t,
+                            const kafka_topic_conf_t *tc) {
+    if (tc) t->conf = *tc;
+    spate_klog_conf_t *lc = &t->logconf;
     spate_klog_conf_default(lc);
-    lc->segment_bytes = b->conf.segment_bytes;
-    lc->retention_ms = b->conf.retention_ms;
-    lc->retention_bytes = b->conf.retention_bytes;
+    lc->segment_bytes = kafka_topic_conf_value(b, &t->conf, KTC_SEGMENT_BYTES);
+    lc->retention_ms = kafka_topic_conf_value(b, &t->conf, KTC_RETENTION_MS);
+    lc->retention_bytes = kafka_topic_conf_value(b, &t->conf, KTC_RETENTION_BYTES);
+    t->max_message_bytes = (int32_t)kafka_topic_conf_value(b, &t->conf, KTC_MAX_MESSAGE_BYTES);
+}
+
+/* Writes <topic>.topic atomically: the partition count and the overrides. */
+static spate_status_t topic_write(const kafka_broker_t *b, const char *name, int32_t nparts,
+                                  const kafka_topic_conf_t *tc) {
+    spate_buf_t text = SPATE_BUF_INIT;
+    spate_buf_printf(&text, "partitions=%d\n", nparts);
+    kafka_topic_conf_write(tc, &text);
+    spate_buf_append(&text, "", 1); /* NUL for write_file */
+    char file[300];
+    snprintf(file, sizeof file, "%s.topic", name);
+    spate_status_t st = write_file(b->conf.data_dir, file, text.data);
+    spate_buf_free(&text);
+    return st;
+}
+
+/* The directory of partition i. */
+static void part_dir(const kafka_broker_t *b, const char *name, int32_t i, char *dir, size_t n) {
+    snprintf(dir, n, "%s/%s-%d", b->conf.data_dir, name, i);
 }
 
 static void topic_free(kafka_topic_t *t) {
@@ -143,15 +172,16 @@ static void topic_free(kafka_topic_t *t) {
 
 /* Opens (or creates) the partitions of a topic. */
 static spate_status_t topic_open(kafka_broker_t *b, const char *name, int32_t nparts,
-                                 kafka_topic_t **out, char *err, size_t errlen) {
+                                 const kafka_topic_conf_t *tc, kafka_topic_t **out, char *err,
+                                 size_t errlen) {
     kafka_topic_t *t = spate_xcalloc(1, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
     t->nparts = nparts;
     t->parts = spate_xcalloc((size_t)nparts, sizeof *t->parts);
-    logconf_from(b, &t->logconf);
+    topic_configure(b, t, tc);
     for (int32_t i = 0; i < nparts; i++) {
         char dir[1400];
-        snprintf(dir, sizeof dir, "%s/%s-%d", b->conf.data_dir, name, i);
+        part_dir(b, name, i, dir, sizeof dir);
         if (spate_klog_open(&t->parts[i].log, dir, &t->logconf, err, errlen) != SPATE_OK) {
             topic_free(t);
             return SPATE_EIO;
@@ -186,11 +216,19 @@ spate_status_t kafka_topics_load(kafka_broker_t *b, char *err, size_t errlen) {
         snprintf(path, sizeof path, "%s/%s", b->conf.data_dir, e->d_name);
         FILE *f = fopen(path, "r");
         int64_t nparts = 0;
-        char line[128];
+        kafka_topic_conf_t tc = {0};
+        char line[512];
         while (f && fgets(line, sizeof line, f)) {
             line[strcspn(line, "\r\n")] = '\0';
-            if (strncmp(line, "partitions=", 11) == 0)
+            char *eq = strchr(line, '=');
+            if (strncmp(line, "partitions=", 11) == 0) {
                 spate_parse_i64(line + 11, 1, 100000, &nparts);
+            } else if (eq) {
+                char msg[256];
+                if (kafka_topic_conf_set(&tc, line, (size_t)(eq - line), eq + 1, strlen(eq + 1),
+                                         msg, sizeof msg) != KERR_NONE)
+                    spate_log(SPATE_LOG_WARN, "kafka", "%s: line ignored: %s", path, msg);
+            }
         }
         if (f) fclose(f);
         if (nparts < 1) {
@@ -199,7 +237,7 @@ spate_status_t kafka_topics_load(kafka_broker_t *b, char *err, size_t errlen) {
             continue;
         }
         kafka_topic_t *t;
-        st = topic_open(b, name, (int32_t)nparts, &t, err, errlen);
+        st = topic_open(b, name, (int32_t)nparts, &tc, &t, err, errlen);
         if (st == SPATE_OK) topic_link(b, t);
     }
     closedir(d);
@@ -219,7 +257,7 @@ void kafka_topics_close(kafka_broker_t *b) {
 }
 
 int16_t kafka_topic_create(kafka_broker_t *b, const char *name, size_t len, int32_t nparts,
-                           kafka_topic_t **out) {
+                           const kafka_topic_conf_t *tc, kafka_topic_t **out) {
     if (!kafka_topic_name_valid(name, len)) return KERR_INVALID_TOPIC_EXCEPTION;
     if (kafka_topic_find(b, name, len)) return KERR_TOPIC_ALREADY_EXISTS;
     if (nparts < 1 || nparts > b->conf.max_partitions) return KERR_INVALID_PARTITIONS;
@@ -228,15 +266,12 @@ int16_t kafka_topic_create(kafka_broker_t *b, const char *name, size_t len, int3
     n[len] = '\0';
     char err[512];
     kafka_topic_t *t;
-    if (topic_open(b, n, nparts, &t, err, sizeof err) != SPATE_OK) {
+    if (topic_open(b, n, nparts, tc, &t, err, sizeof err) != SPATE_OK) {
         spate_log(SPATE_LOG_ERROR, "kafka", "creating topic %s: %s", n, err);
         return KERR_KAFKA_STORAGE_ERROR;
     }
-    char text[64], file[300];
-    snprintf(text, sizeof text, "partitions=%d\n", nparts);
-    snprintf(file, sizeof file, "%s.topic", n);
-    if (write_file(b->conf.data_dir, file, text) != SPATE_OK) {
-        spate_log(SPATE_LOG_ERROR, "kafka", "creating topic %s: cannot write %s: %s", n, file,
+    if (topic_write(b, n, nparts, &t->conf) != SPATE_OK) {
+        spate_log(SPATE_LOG_ERROR, "kafka", "creating topic %s: cannot write %s.topic: %s", n, n,
                   strerror(errno));
         for (int32_t i = 0; i < t->nparts; i++) {
             spate_klog_destroy(t->parts[i].log);
@@ -248,6 +283,35 @@ int16_t kafka_topic_create(kafka_broker_t *b, const char *name, size_t len, int3
     topic_link(b, t);
     spate_log(SPATE_LOG_INFO, "kafka", "created topic %s with %d partition(s)", n, nparts);
     if (out) *out = t;
+    return KERR_NONE;
+}
+
+int16_t kafka_topic_add_partitions(kafka_broker_t *b, kafka_topic_t *t, int32_t nparts) {
+    if (nparts <= t->nparts) return KERR_INVALID_PARTITIONS;
+    kafka_partition_t *parts = spate_xcalloc((size_t)nparts, sizeof *parts);
+    memcpy(parts, t->parts, (size_t)t->nparts * sizeof *parts);
+    int32_t i = t->nparts;
+    char err[512] = "";
+    for (; i < nparts; i++) {
+        char dir[1400];
+        part_dir(b, t->name, i, dir, sizeof dir);
+        if (spate_klog_open(&parts[i].log, dir, &t->logconf, err, sizeof err) != SPATE_OK) break;
+    }
+    if (i == nparts && topic_write(b, t->name, nparts, &t->conf) != SPATE_OK)
+        snprintf(err, sizeof err, "cannot write %s.topic: %s", t->name, strerror(errno));
+    else if (i == nparts)
+        err[0] = '\0';
+    if (err[0]) {
+        spate_log(SPATE_LOG_ERROR, "kafka", "adding partitions to %s: %s", t->name, err);
+        for (int32_t k = t->nparts; k < nparts; k++)
+            if (parts[k].log) spate_klog_destroy(parts[k].log);
+        free(parts);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    spate_log(SPATE_LOG_INFO, "kafka", "topic %s: %d -> %d partitions", t->name, t->nparts, nparts);
+    free(t->parts);
+    t->parts = parts;
+    t->nparts = nparts;
     return KERR_NONE;
 }
 
