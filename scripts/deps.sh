@@ -25,8 +25,9 @@ TEST_PKGS=(
   curl python3 python3-yaml
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
 )
-# Benchmarks (bench/): load generator and the peer we compare against.
-BENCH_PKGS=(wrk nginx-light)  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
+# Benchmarks (bench/): load generator and the peers we compare against.
+BENCH_PKGS=(wrk nginx-light  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
+  redis-server nats-server libhiredis-dev)  # broker peers: Redis Streams, NATS JetStream
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
