@@ -69,7 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     close(sv[1]);
     /* Deferred requests died with their connection; nothing else waits. */
     while (broker->fetch_waiters) kafka_waiter_free(broker, broker->fetch_waiters);
-    while (broker->flush_waiters) kafka_waiter_free(broker, broker->flush_waiters);
     /* Groups outlive connections (members expire by timer, which never
      * runs here): drop them so a long run does not accumulate members. */
     kafka_groups_clear(broker);

@@ -143,7 +143,7 @@ kafka_result_t kafka_handle_fetch(kafka_broker_t *b, kafka_conn_t *c, const kafk
     if (got < 0) return KAFKA_CLOSE;
     if (got >= a.min_bytes || a.max_wait <= 0) return KAFKA_DONE;
     body->off = body_at;
-    kafka_defer(b, c, req, body, SPATE_MIN(a.max_wait, MAX_WAIT_CAP_MS), false);
+    kafka_defer(b, c, req, body, SPATE_MIN(a.max_wait, MAX_WAIT_CAP_MS));
     return KAFKA_DEFERRED;
 }
 

@@ -922,11 +922,9 @@ kafka_result_t kafka_handle_offset_commit(kafka_broker_t *b, kafka_conn_t *c,
         offsets_compact(b) != SPATE_OK)
         spate_log(SPATE_LOG_ERROR, "kafka", "cannot compact %s: %s", OFFSETS_FILE, strerror(errno));
     if (!wrote || !b->conf.durable) return KAFKA_DONE;
-    /* Answer after the group-commit fsync (before-sleep hook). */
-    spate_rd_t r;
-    spate_rd_init(&r, out->data, out->len);
-    kafka_defer(b, c, req, &r, 0, true);
-    return KAFKA_DEFERRED;
+    /* Answered after the group-commit fsync (before-sleep hook). */
+    kafka_conn_respond_durable(c, req, out);
+    return KAFKA_NO_REPLY;
 }
 
 /* ---- OffsetFetch ---- */

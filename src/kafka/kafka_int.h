@@ -7,12 +7,14 @@
  *   socket ─▶ conn.in ─▶ frame (int32 size) ─▶ header ─▶ kafka_api table
  *        ─▶ handler(req, body reader, response buffer)
  *             ├─ KAFKA_DONE      response framed and queued on conn.out
- *             ├─ KAFKA_NO_REPLY  (Produce acks=0)
+ *             ├─ KAFKA_NO_REPLY  nothing now: Produce acks=0, or a durable
+ *             │                  answer queued with kafka_conn_respond_durable
+ *             │                  (acks=all Produce, OffsetCommit), sent after
+ *             │                  the loop turn's group-commit fsync
  *             ├─ KAFKA_DEFERRED  the handler keeps the request and answers
- *             │                  later (a Fetch waiting for data, a Produce
- *             │                  acks=all or OffsetCommit waiting for its
- *             │                  fsync, a JoinGroup/SyncGroup waiting for
- *             │                  the rebalance)
+ *             │                  later (a Fetch waiting for data, a
+ *             │                  JoinGroup/SyncGroup waiting for the
+ *             │                  rebalance)
  *             └─ KAFKA_CLOSE     malformed request: close the connection
  *
  * As Kafka does, a connection's next request is not read before the
@@ -183,11 +185,9 @@ bool kafka_topic_name_valid(const char *name, size_t len);
 
 /* Which list a waiter is on, and so who answers it:
  *   FETCH  re-run when data arrives or at its timer (kafka_fetch.c)
- *   FLUSH  a prepared response sent after the next group-commit fsync
- *          (acks=all Produce, OffsetCommit)
  *   GROUP  a JoinGroup/SyncGroup answered by the group coordinator when the
  *          rebalance gets there (kafka_group.c); *owner points back at it */
-typedef enum { KAFKA_WAIT_FETCH, KAFKA_WAIT_FLUSH, KAFKA_WAIT_GROUP } kafka_wait_kind_t;
+typedef enum { KAFKA_WAIT_FETCH, KAFKA_WAIT_GROUP } kafka_wait_kind_t;
 
 typedef struct kafka_waiter kafka_waiter_t;
 struct kafka_waiter {
@@ -196,7 +196,6 @@ struct kafka_waiter {
     spate_buf_t body; /* a copy of the request body, for re-running */
     int64_t deadline; /* loop ms; the handler answers by then */
     spate_timer_t *timer;
-    bool wants_flush; /* answer after the next group-commit fsync */
     kafka_wait_kind_t kind;
     kafka_waiter_t **owner; /* GROUP: cleared when the waiter is freed */
     kafka_waiter_t *prev, *next;
@@ -212,9 +211,9 @@ struct spate_kafka_broker {
     kafka_topic_t *topics;
     kafka_conn_t *conns;
     kafka_waiter_t *fetch_waiters; /* Fetches waiting for data or their max_wait */
-    kafka_waiter_t *flush_waiters; /* acks=all produces waiting for the fsync */
     kafka_waiter_t *group_waiters; /* JoinGroup/SyncGroup waiting for a rebalance */
     bool data_appended;            /* since the fetch waiters were last re-run */
+    bool held;                     /* some connection holds responses for the fsync */
     kafka_group_t *groups;         /* consumer groups (kafka_group.c) */
     int offsets_fd;                /* __consumer_offsets.log, appended to */
     bool offsets_dirty;            /* written since the last fsync */
@@ -234,6 +233,11 @@ struct kafka_conn {
     size_t in_off;
     spate_buf_t out; /* responses not yet written */
     size_t out_off;
+    /* Responses that may go out only after the next group-commit fsync
+     * (acks=all Produce, OffsetCommit), and every response after them, in
+     * order. The connection keeps processing requests meanwhile, so a
+     * client pipelining acks=all produces gets them all into one fsync. */
+    spate_buf_t held;
     bool busy;    /* a request is deferred: read no more requests */
     bool closing; /* close once out is written */
     bool wake;    /* its deferred request was answered: resume before sleeping */
@@ -250,15 +254,18 @@ bool kafka_conn_input(kafka_conn_t *c, const void *p, size_t n);
 void kafka_conn_close(kafka_conn_t *c);
 
 /* Frames a response (size, correlation id, header tags when flexible)
- * around body and queues it on the connection. */
+ * around body and queues it on the connection (behind held ones). */
 void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body);
+/* The same for a response that must wait for the data it acknowledges to
+ * be fsynced; the handler then returns KAFKA_NO_REPLY. */
+void kafka_conn_respond_durable(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body);
 /* Called by a deferred request when it is answered (or dropped), so the
  * connection processes its next request. */
 void kafka_conn_resume(kafka_conn_t *c);
 
 /* Deferral helpers (kafka_server.c). */
 kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
-                            spate_rd_t *body, int64_t wait_ms, bool wants_flush);
+                            spate_rd_t *body, int64_t wait_ms);
 void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w);
 /* A GROUP waiter for c's current request; *owner is set to it and cleared
  * when it is freed (answered, or its connection closed). */

@@ -147,10 +147,9 @@ kafka_result_t kafka_handle_produce(kafka_broker_t *b, kafka_conn_t *c, const ka
     spate_wr_i32(out, 0); /* throttle_time_ms */
     if (acks == 0) return KAFKA_NO_REPLY;
     if (acks == -1 && b->conf.durable) {
-        /* Answer after the fsync: the prepared response waits with it. */
-        kafka_waiter_t *w = kafka_defer(b, c, req, NULL, 0, true);
-        spate_buf_append(&w->body, out->data, out->len);
-        return KAFKA_DEFERRED;
+        /* Answered after this loop turn's fsync (group commit). */
+        kafka_conn_respond_durable(c, req, out);
+        return KAFKA_NO_REPLY;
     }
     return KAFKA_DONE;
 }

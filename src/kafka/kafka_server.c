@@ -9,12 +9,15 @@
  *   response  int32 correlation_id, [tagged fields if flexible — never
  *             for ApiVersions, whose response header is always v0], body
  *
- * Deferred requests (kafka_int.h) wait on two lists: Fetches waiting for
- * data re-run after each loop turn that appended data, or answer at their
- * max_wait timer; acks=all Produces wait for the group commit, which
- * happens in the loop's before-sleep hook: one flush of every dirty log
- * (and of the committed-offsets file), then every waiting producer and
- * OffsetCommit is answered. JoinGroup/SyncGroup wait on a third list until
+ * Deferred requests (kafka_int.h): Fetches waiting for data re-run after
+ * each loop turn that appended data, or answer at their max_wait timer.
+ * Durable answers (acks=all Produce, OffsetCommit) do not hold their
+ * connection: the response goes to the connection's `held` buffer (with
+ * every later response, to keep order) and the connection goes on; the
+ * loop's before-sleep hook then does the group commit — one flush of every
+ * dirty log and of the committed-offsets file — and releases all held
+ * responses. A client pipelining acks=all produces thus pays one fsync per
+ * loop turn, not one per request. JoinGroup/SyncGroup wait on a list until
  * the group coordinator (kafka_group.c) answers them through
  * kafka_waiter_answer; their connections resume in the same hook, so the
  * coordinator never re-enters itself through a resumed connection.
@@ -73,17 +76,28 @@ static bool conn_flush_out(kafka_conn_t *c) {
     return true;
 }
 
-void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
-    size_t start = c->out.len;
+static void frame_into(kafka_conn_t *c, spate_buf_t *dst, const kafka_req_t *req,
+                       const spate_buf_t *body) {
+    size_t start = dst->len;
     bool tags = req->flexible && req->api_key != KAPI_API_VERSIONS;
-    if (spate_wr_u32(&c->out, 0) != SPATE_OK || spate_wr_i32(&c->out, req->correlation_id) ||
-        (tags && spate_wr_u8(&c->out, 0)) || spate_buf_append(&c->out, body->data, body->len)) {
+    if (spate_wr_u32(dst, 0) != SPATE_OK || spate_wr_i32(dst, req->correlation_id) ||
+        (tags && spate_wr_u8(dst, 0)) || spate_buf_append(dst, body->data, body->len)) {
         spate_log(SPATE_LOG_ERROR, "kafka", "%s: out of memory for a response", c->peer);
-        c->out.len = start;
+        dst->len = start;
         c->closing = true;
         return;
     }
-    spate_wr_patch_u32(&c->out, start, (uint32_t)(c->out.len - start - 4));
+    spate_wr_patch_u32(dst, start, (uint32_t)(dst->len - start - 4));
+}
+
+void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
+    /* Behind held responses, to keep request order. */
+    frame_into(c, c->held.len ? &c->held : &c->out, req, body);
+}
+
+void kafka_conn_respond_durable(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
+    frame_into(c, &c->held, req, body);
+    c->b->held = true;
 }
 
 /* ---- requests ---- */
@@ -254,7 +268,6 @@ static void waiters_drop_conn(kafka_broker_t *b, kafka_waiter_t **list, kafka_co
 void kafka_conn_close(kafka_conn_t *c) {
     kafka_broker_t *b = c->b;
     waiters_drop_conn(b, &b->fetch_waiters, c);
-    waiters_drop_conn(b, &b->flush_waiters, c);
     waiters_drop_conn(b, &b->group_waiters, c);
     spate_loop_unwatch(b->loop, c->fd);
     close(c->fd);
@@ -266,6 +279,7 @@ void kafka_conn_close(kafka_conn_t *c) {
     spate_log(SPATE_LOG_DEBUG, "kafka", "%s: closed", c->peer);
     spate_buf_free(&c->in);
     spate_buf_free(&c->out);
+    spate_buf_free(&c->held);
     /* The loop may still have an event for this fd in the current batch:
      * it is unwatched, so the loop skips it; free is safe. */
     free(c);
@@ -333,22 +347,18 @@ static void fetch_timer_fired(spate_loop_t *l, void *ctx) {
 }
 
 kafka_waiter_t *kafka_defer(kafka_broker_t *b, kafka_conn_t *c, const kafka_req_t *req,
-                            spate_rd_t *body, int64_t wait_ms, bool wants_flush) {
+                            spate_rd_t *body, int64_t wait_ms) {
     kafka_waiter_t *w = spate_xcalloc(1, sizeof *w);
     w->conn = c;
     w->req = *req;
     w->req.client_id = (spate_slice_t){NULL, -1}; /* points into c->in: not kept */
     if (body) spate_buf_append(&w->body, body->p + body->off, spate_rd_left(body));
-    w->wants_flush = wants_flush;
-    w->kind = wants_flush ? KAFKA_WAIT_FLUSH : KAFKA_WAIT_FETCH;
-    kafka_waiter_t **list = wants_flush ? &b->flush_waiters : &b->fetch_waiters;
-    w->next = *list;
-    if (*list) (*list)->prev = w;
-    *list = w;
-    if (!wants_flush) {
-        w->deadline = spate_loop_now(b->loop) + wait_ms;
-        w->timer = spate_loop_timer(b->loop, wait_ms, fetch_timer_fired, w);
-    }
+    w->kind = KAFKA_WAIT_FETCH;
+    w->next = b->fetch_waiters;
+    if (b->fetch_waiters) b->fetch_waiters->prev = w;
+    b->fetch_waiters = w;
+    w->deadline = spate_loop_now(b->loop) + wait_ms;
+    w->timer = spate_loop_timer(b->loop, wait_ms, fetch_timer_fired, w);
     return w;
 }
 
@@ -375,9 +385,7 @@ void kafka_waiter_answer(kafka_broker_t *b, kafka_waiter_t *w, const spate_buf_t
 }
 
 void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w) {
-    kafka_waiter_t **list = w->kind == KAFKA_WAIT_GROUP ? &b->group_waiters
-                            : w->wants_flush            ? &b->flush_waiters
-                                                        : &b->fetch_waiters;
+    kafka_waiter_t **list = w->kind == KAFKA_WAIT_GROUP ? &b->group_waiters : &b->fetch_waiters;
     if (w->owner && *w->owner == w) *w->owner = NULL;
     if (w->prev)
         w->prev->next = w->next;
@@ -415,32 +423,6 @@ static void before_sleep(spate_loop_t *l, void *ctx) {
                 break; /* c may be gone: start over */
             }
     }
-    if (b->flush_waiters) {
-        bool ok = flush_all(b);
-        if (!ok)
-            spate_log(SPATE_LOG_ERROR, "kafka",
-                      "fsync failed: closing the connections of waiting acks=all producers");
-        /* Detach this batch first: answering a producer resumes its
-         * connection, which may append and wait again — that produce
-         * needs the next fsync, not this one. */
-        kafka_waiter_t *batch = b->flush_waiters;
-        b->flush_waiters = NULL;
-        while (batch) {
-            kafka_waiter_t *w = batch;
-            batch = w->next;
-            kafka_conn_t *c = w->conn;
-            /* The response was prepared when the data was appended. If the
-             * fsync failed the data's durability is unknown: close the
-             * connection so the client retries rather than trusting it. */
-            if (ok)
-                kafka_conn_respond(c, &w->req, &w->body);
-            else
-                c->closing = true;
-            spate_buf_free(&w->body);
-            free(w);
-            kafka_conn_resume(c);
-        }
-    }
     if (b->data_appended) {
         b->data_appended = false;
         for (kafka_waiter_t *w = b->fetch_waiters, *n; w; w = n) {
@@ -451,6 +433,31 @@ static void before_sleep(spate_loop_t *l, void *ctx) {
                 kafka_conn_resume(c);
                 n = b->fetch_waiters; /* the list may have changed: start over */
             }
+        }
+    }
+    /* Group commit, last: one fsync for everything appended this turn,
+     * then every held response goes out. If the fsync failed, the data's
+     * durability is unknown: those connections are closed so the clients
+     * retry rather than trust an answer. */
+    if (b->held) {
+        b->held = false;
+        bool ok = flush_all(b);
+        if (!ok)
+            spate_log(SPATE_LOG_ERROR, "kafka",
+                      "fsync failed: closing connections waiting for durable answers");
+        for (kafka_conn_t *c = b->conns, *n; c; c = n) {
+            n = c->next;
+            if (!c->held.len) continue;
+            if (!ok) {
+                conn_close(c);
+                continue;
+            }
+            if (spate_buf_append(&c->out, c->held.data, c->held.len) != SPATE_OK) {
+                conn_close(c);
+                continue;
+            }
+            spate_buf_reset(&c->held);
+            conn_flush_out(c);
         }
     }
 }
@@ -560,7 +567,6 @@ void spate_kafka_broker_free(spate_kafka_broker_t *b) {
      * producers' retries are deduplicated, kafka_producer.c). */
     while (b->conns) conn_close(b->conns);
     while (b->fetch_waiters) kafka_waiter_free(b, b->fetch_waiters);
-    while (b->flush_waiters) kafka_waiter_free(b, b->flush_waiters);
     while (b->group_waiters) kafka_waiter_free(b, b->group_waiters);
     kafka_groups_close(b);
     kafka_producers_close(b);
