@@ -18,12 +18,15 @@ BUILD_PKGS=(
   libmicrohttpd-dev     # HTTP server (randomuser)
   libcurl4-openssl-dev  # HTTP client (fetch)
   librdkafka-dev        # Kafka client (spate topics, spate groups)
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev  # Kafka batch codecs (compaction)
+  librocksdb-dev        # CQL store engine
 )
 # Tests: harness, sanitizers, fuzzing, valgrind and the real clients.
 TEST_PKGS=(
   libcmocka-dev clang libclang-rt-14-dev valgrind
   curl python3 python3-yaml
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
+  python3-cassandra              # real CQL driver (DataStax 3.25) against spate cql
 )
 # Benchmarks (bench/): load generator and the peers we compare against.
 BENCH_PKGS=(wrk nginx-light  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
