@@ -29,7 +29,25 @@ static void help(void) {
            "  --no-auto-create        do not create topics on Metadata requests\n"
            "  --no-durable            answer acks=all before fsync (flush every second)\n"
            "  --log-level LEVEL       debug, info, warn, error or off\n"
-           "  --log-file FILE         append log lines to FILE instead of stderr\n");
+           "  --log-file FILE         append log lines to FILE instead of stderr\n"
+           "\n"
+           "  --probe [HOST:PORT]     do not serve: check that a Kafka broker answers at\n"
+           "                          HOST:PORT (default: --listen) and exit 0 if it does,\n"
+           "                          1 if not (for scripts and supervisors)\n"
+           "  --timeout MS            how long --probe waits (default 2000)\n");
+}
+
+/* --probe: one ApiVersions round trip (works against real Kafka too). */
+static int probe(const spate_net_addr_t *addr, int64_t timeout_ms) {
+    char err[256], text[80];
+    int napis = 0;
+    spate_net_addr_format(addr, text, sizeof text);
+    if (spate_kafka_probe(addr, (int)timeout_ms, &napis, err, sizeof err) != SPATE_OK) {
+        fprintf(stderr, "spate broker: %s: not ready: %s\n", text, err);
+        return SPATE_EXIT_FAIL;
+    }
+    printf("%s: ready (Kafka protocol, %d APIs)\n", text, napis);
+    return SPATE_EXIT_OK;
 }
 
 /* Called from the signal handler: spate_kafka_broker_stop only writes to
@@ -137,6 +155,9 @@ out_quiet:
 int spate_cmd_broker(int argc, char **argv) {
     spate_kafka_conf_t c;
     spate_kafka_conf_default(&c);
+    spate_net_addr_t probe_addr;
+    bool probing = false, have_probe_addr = false;
+    int64_t probe_timeout = 2000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (strncmp(a, "--config=", 9) == 0)
@@ -159,6 +180,10 @@ int spate_cmd_broker(int argc, char **argv) {
             c.durable = false;
             continue;
         }
+        if (strcmp(a, "--probe") == 0 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+            probing = true; /* the address is --listen's */
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0)
             return spate_cmd_usage_error(CMD, "unexpected argument '%s'", a);
         char name[32];
@@ -167,8 +192,9 @@ int spate_cmd_broker(int argc, char **argv) {
         if (n >= sizeof name) return spate_cmd_usage_error(CMD, "unknown option '%s'", a);
         memcpy(name, a, n);
         name[n] = '\0';
-        static const char *const known[] = {"--listen",     "--advertise", "--data-dir", "--config",
-                                            "--partitions", "--log-level", "--log-file"};
+        static const char *const known[] = {"--listen",   "--advertise",  "--data-dir",
+                                            "--config",   "--partitions", "--log-level",
+                                            "--log-file", "--probe",      "--timeout"};
         bool ok = false;
         for (size_t k = 0; k < SPATE_ARRAY_LEN(known) && !ok; k++) ok = strcmp(name, known[k]) == 0;
         if (!ok) return spate_cmd_usage_error(CMD, "unknown option '%s'", name);
@@ -192,8 +218,17 @@ int spate_cmd_broker(int argc, char **argv) {
             c.default_partitions = (int32_t)iv;
         } else if (strcmp(name, "--log-level") == 0 || strcmp(name, "--log-file") == 0) {
             if (!spate_cmd_log_opt(CMD, name, v)) return SPATE_EXIT_USAGE;
+        } else if (strcmp(name, "--probe") == 0) {
+            char err[256];
+            if (spate_net_addr_parse(v, &probe_addr, err, sizeof err) != SPATE_OK)
+                return spate_cmd_usage_error(CMD, "--probe: %s", err);
+            probing = have_probe_addr = true;
+        } else if (strcmp(name, "--timeout") == 0) {
+            if (!spate_cmd_int_opt(CMD, name, v, 1, 3600000, &probe_timeout))
+                return SPATE_EXIT_USAGE;
         }
     }
+    if (probing) return probe(have_probe_addr ? &probe_addr : &c.listen, probe_timeout);
     /* Every partition keeps files open: take the descriptors the system
      * allows this process (the soft limit is often 1024). */
     struct rlimit rl;

@@ -52,6 +52,13 @@ spate_status_t spate_kafka_broker_run(spate_kafka_broker_t *b);
 void spate_kafka_broker_stop(spate_kafka_broker_t *b);
 void spate_kafka_broker_free(spate_kafka_broker_t *b);
 
+/* The health probe (kafka_probe.c): one ApiVersions v0 round trip on a
+ * new connection to addr within timeout_ms. SPATE_OK when a Kafka broker
+ * (spate's or Apache's) answered without error; *napis (may be NULL) gets
+ * the number of APIs it listed. Otherwise a one-line reason in err. */
+spate_status_t spate_kafka_probe(const spate_net_addr_t *addr, int timeout_ms, int *napis,
+                                 char *err, size_t errlen);
+
 /* ------------------------------------------------------------------ */
 /* Admin client (kafka_client.c)                                       */
 /* ------------------------------------------------------------------ */

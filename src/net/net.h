@@ -8,7 +8,9 @@
  *                  method, path, raw query and client address and fills a
  *                  response; a thread pool serves connections
  *
- * The event loop for the binary protocols (Kafka, CQL) will live here too.
+ *   event loop     epoll: fd events, timers, a before-sleep hook (Kafka, CQL)
+ *   exchange       one blocking request/answer over TCP with a deadline
+ *                  (health probes)
  */
 #ifndef SPATE_NET_H
 #define SPATE_NET_H
@@ -147,5 +149,16 @@ int64_t spate_loop_now(const spate_loop_t *l);
 /* Listens on addr (non-blocking, SO_REUSEADDR, backlog 1024); returns the
  * fd or -1 with errno set. */
 int spate_net_listen(const spate_net_addr_t *addr);
+
+/* ---- one request/answer (net_client.c) ---- */
+
+/* Connects to addr, sends req, and reads until frame_len(bytes so far)
+ * returns a non-zero length that has been read in full; the answer is left
+ * in resp (caller-owned; resp->len is that length or more). Everything
+ * happens within timeout_ms. SPATE_ETIMEDOUT / SPATE_EIO / SPATE_ENOMEM
+ * with a one-line reason ("connect: Connection refused") in err. */
+spate_status_t spate_net_exchange(const spate_net_addr_t *addr, const void *req, size_t reqlen,
+                                  size_t (*frame_len)(const uint8_t *p, size_t n),
+                                  spate_buf_t *resp, int timeout_ms, char *err, size_t errlen);
 
 #endif /* SPATE_NET_H */

@@ -73,3 +73,22 @@ grep -qi "unknown topic\|Unknown_Topic\|UNKNOWN_TOPIC" "$TMP/nosuch" || { cat "$
 ok "--no-auto-create: unknown topics are reported, not created"
 stop_broker
 ok "clean shutdown"
+
+# The health probe: ready while the broker runs, not ready once it stopped,
+# and not fooled by a server that speaks something else (randomuser's HTTP).
+start_broker
+out=$("$SPATE" broker --probe "$BROKER") || fail "--probe of a running broker failed: $out"
+[[ "$out" == "$BROKER: ready (Kafka protocol, "*" APIs)" ]] || fail "--probe said: $out"
+"$SPATE" broker --listen "$BROKER" --probe >/dev/null || fail "--probe without an address uses --listen"
+stop_broker
+set +e
+err=$("$SPATE" broker --probe "$BROKER" --timeout 1000 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] && [[ "$err" == *"not ready: connect: Connection refused"* ]] ||
+  fail "--probe of a stopped broker: rc=$rc '$err'"
+start_randomuser
+set +e
+err=$("$SPATE" broker --probe "${RU_URL#http://}" --timeout 500 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "--probe of an HTTP server: rc=$rc '$err'"
+ok "broker --probe: 0 when a broker answers ApiVersions, 1 otherwise, with the reason"
