@@ -85,6 +85,7 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
                                        "retention_bytes",
                                        "durable",
                                        "flush_interval_ms",
+                                       "flush_messages",
                                        NULL};
     spate_conf_t conf;
     spate_conf_err_t err = {{0}};
@@ -142,6 +143,7 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
     GET_I64("retention_bytes", -1, INT64_MAX, c->retention_bytes);
     GET_BOOL("durable", c->durable);
     GET_I64("flush_interval_ms", 1, 3600000, c->flush_interval_ms);
+    GET_I64("flush_messages", 1, INT64_MAX, c->flush_messages);
 #undef GET_I64
 #undef GET_BOOL
     ok = true;

@@ -37,7 +37,9 @@ typedef struct {
      * after its data is fsynced (group commit: one fsync per loop turn for
      * all of them); otherwise logs are flushed every flush_interval_ms. */
     bool durable;              /* default true */
-    int64_t flush_interval_ms; /* default 1000 */
+    int64_t flush_interval_ms; /* default 1000 (topics: flush.ms) */
+    int64_t flush_messages;    /* fsync a partition after this many records;
+                                  default INT64_MAX = never (topics: flush.messages) */
 } spate_kafka_conf_t;
 
 void spate_kafka_conf_default(spate_kafka_conf_t *c);

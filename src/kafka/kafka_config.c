@@ -16,6 +16,8 @@
  *   max.message.bytes    message.max.bytes          0 .. 2^31-1
  *   cleanup.policy       log.cleanup.policy         "delete" only
  *   min.insync.replicas  min.insync.replicas        1 only (one node)
+ *   flush.messages       log.flush.interval.messages  1 .. 2^63-1 (default: never)
+ *   flush.ms             log.flush.interval.ms      0 .. 2^63-1 (default 1000)
  *
  * Anything else is INVALID_CONFIG naming the key: a typo or a setting
  * spate does not implement must not be accepted silently. Overrides are
@@ -60,6 +62,8 @@ static const tconf_def_t tconf_defs[KTC_COUNT] = {
     [KTC_MAX_MESSAGE_BYTES] = {"max.message.bytes", "message.max.bytes", 0, INT32_MAX},
     [KTC_CLEANUP_POLICY] = {"cleanup.policy", "log.cleanup.policy", 0, 0},
     [KTC_MIN_INSYNC_REPLICAS] = {"min.insync.replicas", "min.insync.replicas", 1, 1},
+    [KTC_FLUSH_MESSAGES] = {"flush.messages", "log.flush.interval.messages", 1, INT64_MAX},
+    [KTC_FLUSH_MS] = {"flush.ms", "log.flush.interval.ms", 0, INT64_MAX},
 };
 
 int16_t kafka_topic_conf_set(kafka_topic_conf_t *tc, const char *key, size_t klen, const char *val,
@@ -117,6 +121,8 @@ int64_t kafka_topic_conf_value(const kafka_broker_t *b, const kafka_topic_conf_t
     case KTC_MAX_MESSAGE_BYTES: return b->conf.max_message_bytes;
     case KTC_CLEANUP_POLICY: return 0;
     case KTC_MIN_INSYNC_REPLICAS: return 1;
+    case KTC_FLUSH_MESSAGES: return b->conf.flush_messages;
+    case KTC_FLUSH_MS: return b->conf.flush_interval_ms;
     default: return 0;
     }
 }
@@ -196,8 +202,8 @@ static int32_t topic_configs(kafka_broker_t *b, const kafka_topic_t *t, spate_rd
 
 static int32_t broker_configs(kafka_broker_t *b, spate_rd_t *body, size_t keys_at, int32_t nkeys,
                               int16_t v, bool synonyms, spate_buf_t *out) {
-    char vals[12][32];
-    const char *names[12];
+    char vals[13][32];
+    const char *names[13];
     int k = 0;
 #define BCONF(nm, ...)                                                                             \
     do {                                                                                           \
@@ -216,6 +222,7 @@ static int32_t broker_configs(kafka_broker_t *b, spate_rd_t *body, size_t keys_a
     BCONF("default.replication.factor", "1");
     BCONF("min.insync.replicas", "1");
     BCONF("log.flush.interval.ms", "%" PRId64, b->conf.flush_interval_ms);
+    BCONF("log.flush.interval.messages", "%" PRId64, b->conf.flush_messages);
 #undef BCONF
     int32_t n = 0;
     for (int i = 0; i < k; i++) {

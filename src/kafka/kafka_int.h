@@ -133,6 +133,8 @@ typedef enum {
     KTC_MAX_MESSAGE_BYTES,
     KTC_CLEANUP_POLICY,
     KTC_MIN_INSYNC_REPLICAS,
+    KTC_FLUSH_MESSAGES,
+    KTC_FLUSH_MS,
     KTC_COUNT
 } kafka_tconf_id_t;
 
@@ -157,6 +159,10 @@ void kafka_topic_conf_write(const kafka_topic_conf_t *tc, spate_buf_t *out);
 typedef struct {
     spate_klog_t *log;
     int32_t leader_epoch;
+    /* Flush policy (flush.messages, flush.ms): what was appended since the
+     * log's last fsync. unsynced_since is loop time, 0 when clean. */
+    int64_t unsynced_records;
+    int64_t unsynced_since;
 } kafka_partition_t;
 
 typedef struct kafka_topic {
@@ -166,6 +172,8 @@ typedef struct kafka_topic {
     kafka_topic_conf_t conf;   /* its overrides */
     spate_klog_conf_t logconf; /* what its partitions' logs were opened with */
     int32_t max_message_bytes; /* in force (override or broker default) */
+    int64_t flush_messages;    /* in force: fsync a partition after this many records */
+    int64_t flush_ms;          /* in force: ... or when its oldest unsynced record is this old */
     struct kafka_topic *next;
 } kafka_topic_t;
 
@@ -221,6 +229,8 @@ struct spate_kafka_broker {
     int64_t offsets_compacted;     /* its size after the last rewrite */
     spate_timer_t *group_timer;
     spate_timer_t *flush_timer;
+    int64_t flush_timer_due; /* loop time the flush timer fires at */
+    bool flush_due;          /* a partition passed flush.messages this turn */
     spate_timer_t *retention_timer;
     struct kafka_producers *producers; /* idempotent producers (kafka_producer.c) */
 };
@@ -306,6 +316,12 @@ void kafka_producer_appended(kafka_broker_t *b, const kafka_topic_t *t, int32_t 
                              const spate_kbatch_t *bt, int64_t base_offset);
 
 /* ---- handlers ---- */
+
+/* ---- flush policy (kafka_server.c) ---- */
+
+/* Records n records appended to partition p of t: arms flush.ms and counts
+ * toward flush.messages. */
+void kafka_partition_appended(kafka_broker_t *b, kafka_topic_t *t, kafka_partition_t *p, int64_t n);
 
 kafka_result_t kafka_handle_api_versions(kafka_broker_t *, kafka_conn_t *, const kafka_req_t *,
                                          spate_rd_t *, spate_buf_t *);

@@ -71,6 +71,7 @@ static int16_t produce_partition(kafka_broker_t *b, kafka_topic_t *t, int32_t id
         SPATE_OK)
         return KERR_KAFKA_STORAGE_ERROR;
     kafka_producer_appended(b, t, idx, &bt, *base);
+    kafka_partition_appended(b, t, p, bt.records_count);
     b->data_appended = true;
     return KERR_NONE;
 }

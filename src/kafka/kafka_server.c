@@ -397,14 +397,82 @@ void kafka_waiter_free(kafka_broker_t *b, kafka_waiter_t *w) {
     free(w);
 }
 
+/* ---- flushing ----
+ *
+ * A partition's log is fsynced
+ *   - with every other dirty log, at the end of a loop turn in which a
+ *     durable answer (acks=all, OffsetCommit) is held: group commit;
+ *   - at the end of the loop turn in which it reached flush.messages
+ *     unsynced records;
+ *   - by the flush timer, once its oldest unsynced record is flush.ms old.
+ * The timer is re-armed for the earliest such deadline (at most
+ * flush_interval_ms away), and pulled in when an append to a topic with a
+ * shorter flush.ms needs it sooner. */
+
+static bool partition_flush(const kafka_topic_t *t, int32_t i, const char *why) {
+    kafka_partition_t *p = &t->parts[i];
+    bool ok = true;
+    if (p->log && spate_klog_dirty(p->log)) {
+        ok = spate_klog_flush(p->log) == SPATE_OK;
+        if (SPATE_LOG_DEBUG_ON())
+            spate_log(SPATE_LOG_DEBUG, "kafka", "%s-%d: fsynced %lld records (%s)", t->name, i,
+                      (long long)p->unsynced_records, why);
+    }
+    p->unsynced_records = 0;
+    p->unsynced_since = 0;
+    return ok;
+}
+
 static bool flush_all(kafka_broker_t *b) {
     bool ok = kafka_groups_flush(b);
     for (kafka_topic_t *t = b->topics; t; t = t->next)
         for (int32_t i = 0; i < t->nparts; i++)
-            if (t->parts[i].log && spate_klog_dirty(t->parts[i].log) &&
-                spate_klog_flush(t->parts[i].log) != SPATE_OK)
-                ok = false;
+            if (!partition_flush(t, i, "group commit")) ok = false;
     return ok;
+}
+
+static void flush_timer_fired(spate_loop_t *l, void *ctx);
+
+/* When a partition dirty since `since` must be flushed (flush.ms may be
+ * as large as 2^63-1: saturate). */
+static int64_t flush_deadline(int64_t since, int64_t flush_ms) {
+    return flush_ms > INT64_MAX - since ? INT64_MAX : since + flush_ms;
+}
+
+static void flush_timer_arm(kafka_broker_t *b, int64_t due) {
+    int64_t now = spate_loop_now(b->loop);
+    if (b->flush_timer) spate_loop_timer_cancel(b->loop, b->flush_timer);
+    b->flush_timer_due = SPATE_MAX(due, now + 1);
+    b->flush_timer = spate_loop_timer(b->loop, b->flush_timer_due - now, flush_timer_fired, b);
+}
+
+static void flush_timer_fired(spate_loop_t *l, void *ctx) {
+    kafka_broker_t *b = ctx;
+    int64_t now = spate_loop_now(l);
+    int64_t next = now + b->conf.flush_interval_ms;
+    b->flush_timer = NULL;
+    kafka_groups_flush(b);
+    for (kafka_topic_t *t = b->topics; t; t = t->next)
+        for (int32_t i = 0; i < t->nparts; i++) {
+            kafka_partition_t *p = &t->parts[i];
+            if (!p->unsynced_since) continue;
+            if (now - p->unsynced_since >= t->flush_ms)
+                partition_flush(t, i, "flush.ms");
+            else
+                next = SPATE_MIN(next, flush_deadline(p->unsynced_since, t->flush_ms));
+        }
+    flush_timer_arm(b, next);
+}
+
+void kafka_partition_appended(kafka_broker_t *b, kafka_topic_t *t, kafka_partition_t *p,
+                              int64_t n) {
+    if (!p->unsynced_since) {
+        p->unsynced_since = spate_loop_now(b->loop);
+        int64_t due = flush_deadline(p->unsynced_since, t->flush_ms);
+        if (due < b->flush_timer_due) flush_timer_arm(b, due);
+    }
+    p->unsynced_records += n;
+    if (p->unsynced_records >= t->flush_messages) b->flush_due = true;
 }
 
 /* Once per loop turn: group commit, then waiting fetches see new data. */
@@ -439,8 +507,16 @@ static void before_sleep(spate_loop_t *l, void *ctx) {
      * then every held response goes out. If the fsync failed, the data's
      * durability is unknown: those connections are closed so the clients
      * retry rather than trust an answer. */
+    if (b->flush_due && !b->held) {
+        b->flush_due = false;
+        for (kafka_topic_t *t = b->topics; t; t = t->next)
+            for (int32_t i = 0; i < t->nparts; i++)
+                if (t->parts[i].unsynced_records >= t->flush_messages)
+                    partition_flush(t, i, "flush.messages");
+    }
     if (b->held) {
         b->held = false;
+        b->flush_due = false;
         bool ok = flush_all(b);
         if (!ok)
             spate_log(SPATE_LOG_ERROR, "kafka",
@@ -460,12 +536,6 @@ static void before_sleep(spate_loop_t *l, void *ctx) {
             conn_flush_out(c);
         }
     }
-}
-
-static void flush_timer_fired(spate_loop_t *l, void *ctx) {
-    kafka_broker_t *b = ctx;
-    flush_all(b);
-    b->flush_timer = spate_loop_timer(l, b->conf.flush_interval_ms, flush_timer_fired, b);
 }
 
 static void retention_timer_fired(spate_loop_t *l, void *ctx) {
@@ -502,6 +572,7 @@ void spate_kafka_conf_default(spate_kafka_conf_t *c) {
     c->retention_bytes = -1;
     c->durable = true;
     c->flush_interval_ms = 1000;
+    c->flush_messages = INT64_MAX;
 }
 
 spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_kafka_conf_t *c,
@@ -542,7 +613,7 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
     }
     spate_loop_watch(b->loop, b->listen_fd, SPATE_EV_READ, on_accept, b);
     spate_loop_before_sleep(b->loop, before_sleep, b);
-    b->flush_timer = spate_loop_timer(b->loop, b->conf.flush_interval_ms, flush_timer_fired, b);
+    flush_timer_arm(b, spate_loop_now(b->loop) + b->conf.flush_interval_ms);
     b->retention_timer = spate_loop_timer(b->loop, 60000, retention_timer_fired, b);
     *out = b;
     return SPATE_OK;

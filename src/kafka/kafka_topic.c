@@ -142,6 +142,8 @@ static void topic_configure(const kafka_broker_t *b, kafka_topic_t *t,
     lc->retention_ms = kafka_topic_conf_value(b, &t->conf, KTC_RETENTION_MS);
     lc->retention_bytes = kafka_topic_conf_value(b, &t->conf, KTC_RETENTION_BYTES);
     t->max_message_bytes = (int32_t)kafka_topic_conf_value(b, &t->conf, KTC_MAX_MESSAGE_BYTES);
+    t->flush_messages = kafka_topic_conf_value(b, &t->conf, KTC_FLUSH_MESSAGES);
+    t->flush_ms = kafka_topic_conf_value(b, &t->conf, KTC_FLUSH_MS);
 }
 
 /* Writes <topic>.topic atomically: the partition count and the overrides. */

@@ -64,7 +64,7 @@ class Broker:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def start(self, port=0, timeout=10.0):
+    def start(self, port=0, timeout=10.0, args=()):
         """Starts the broker on `port` (0: any) and waits for its port line.
         A fixed port may be briefly busy after a kill: retried until timeout."""
         deadline = time.monotonic() + timeout
@@ -74,7 +74,7 @@ class Broker:
             with open(self.log_path, "wb") as logf:
                 proc = subprocess.Popen(
                     [SPATE, "broker", "--listen", f"127.0.0.1:{port}",
-                     "--data-dir", self.data_dir],
+                     "--data-dir", self.data_dir, *args],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=logf)
             STARTED.append(proc)
             while time.monotonic() < deadline:
