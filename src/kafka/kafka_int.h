@@ -235,6 +235,30 @@ struct spate_kafka_broker {
     struct kafka_producers *producers; /* idempotent producers (kafka_producer.c) */
 };
 
+/* File bytes a response sends by sendfile(2) instead of copying them: the
+ * range goes out right after byte `at` of the buffer it belongs to, so an
+ * output stream is a byte buffer with file ranges spliced in. `fd` is a
+ * dup() owned by the list (a segment deleted meanwhile stays readable). */
+typedef struct {
+    size_t at;
+    int fd;
+    int64_t pos;
+    size_t len;
+} kafka_fileref_t;
+
+typedef struct {
+    kafka_fileref_t *v;
+    size_t n, cap;
+    size_t done;      /* refs fully sent (output only) */
+    size_t done_part; /* bytes of v[done] already sent */
+} kafka_refs_t;
+
+/* Adds a range (dup()ing fd); false when the fd could not be duplicated
+ * (the caller copies the bytes instead). */
+bool kafka_refs_add(kafka_refs_t *r, size_t at, int fd, int64_t pos, size_t len);
+/* Closes every fd and empties the list (keeps its memory). */
+void kafka_refs_clear(kafka_refs_t *r);
+
 struct kafka_conn {
     kafka_broker_t *b;
     int fd;
@@ -248,6 +272,10 @@ struct kafka_conn {
      * order. The connection keeps processing requests meanwhile, so a
      * client pipelining acks=all produces gets them all into one fsync. */
     spate_buf_t held;
+    kafka_refs_t out_refs, held_refs; /* file ranges spliced into out and held */
+    /* Ranges a handler attached to the response body it is building
+     * (positions within that body); kafka_conn_respond takes them. */
+    kafka_refs_t body_refs;
     bool busy;    /* a request is deferred: read no more requests */
     bool closing; /* close once out is written */
     bool wake;    /* its deferred request was answered: resume before sleeping */

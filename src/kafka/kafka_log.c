@@ -410,10 +410,11 @@ typedef struct {
     size_t cap;
     int64_t wpos; /* file position of buf[0] */
     size_t wlen;  /* bytes valid in buf */
+    size_t chunk; /* bytes read at least per refill */
 } kscan_t;
 
 static void scan_init(kscan_t *sc, spate_klog_t *l, kseg_t *s, int64_t file_end) {
-    *sc = (kscan_t){.l = l, .s = s, .file_end = file_end};
+    *sc = (kscan_t){.l = l, .s = s, .file_end = file_end, .chunk = KLOG_SCAN_CHUNK};
 }
 
 static void scan_free(kscan_t *sc) { free(sc->buf); }
@@ -425,7 +426,7 @@ static spate_status_t scan_need(kscan_t *sc, int64_t pos, size_t n, const uint8_
     int64_t left = sc->file_end > pos ? sc->file_end - pos : 0;
     if ((int64_t)n > left) n = (size_t)left;
     if (pos < sc->wpos || pos + (int64_t)n > sc->wpos + (int64_t)sc->wlen) {
-        size_t want = SPATE_MAX(n, (size_t)KLOG_SCAN_CHUNK);
+        size_t want = SPATE_MAX(n, sc->chunk);
         if ((int64_t)want > left) want = (size_t)left;
         if (want > sc->cap) {
             free(sc->buf);
@@ -983,6 +984,119 @@ corrupt:
 #undef WINDOW_FILL
 #undef IN_WINDOW
 #undef WINDOW_AT
+}
+
+/* ---- locating batches without reading them ----
+ *
+ * What seg_read would copy, as a file range: [*from, *to) of s's .log.
+ * Only headers are read: the batch holding `offset` is found by scanning
+ * from the index entry before it, and the end by jumping to the last index
+ * entry that still fits and scanning from there, so a 1 MiB range costs
+ * two small preads however many batches it holds. */
+static spate_status_t seg_span(spate_klog_t *l, kseg_t *s, int64_t offset, size_t max_bytes,
+                               size_t taken, int64_t *from, int64_t *to, bool *full) {
+    kscan_t sc;
+    scan_init(&sc, l, s, s->size);
+    sc.chunk = (size_t)l->conf.index_interval_bytes + SPATE_KBATCH_HEADER;
+    spate_status_t st = SPATE_OK;
+    const uint8_t *hp;
+    size_t avail;
+    khdr_t h;
+    int64_t p = idx_lookup(s, offset);
+    *full = false;
+    *from = *to = s->size;
+    for (;; p += h.total) {
+        if (p >= s->size) goto out; /* offset past this segment's batches */
+        if ((st = scan_need(&sc, p, SPATE_KBATCH_HEADER, &hp, &avail)) != SPATE_OK) goto out;
+        if (avail < SPATE_KBATCH_HEADER || !hdr_decode(hp, s->size - p, &h) || h.base < s->base ||
+            h.base >= s->end)
+            goto corrupt;
+        if (h.base + h.delta >= offset) break;
+    }
+    /* The last file position a run from p may reach. */
+    size_t room = max_bytes > taken ? max_bytes - taken : 0;
+    int64_t limit = (uint64_t)room >= (uint64_t)(s->size - p) ? s->size : p + (int64_t)room;
+    int64_t q = p;
+    if (taken == 0) {
+        q = p + h.total; /* KIP-74: the first batch goes whole, whatever its size */
+    }
+    /* Jump to the last indexed batch start at or before the limit. */
+    size_t lo = 0, hi = s->nidx;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)s->idx[mid].pos <= limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo && (int64_t)s->idx[lo - 1].pos > q) q = s->idx[lo - 1].pos;
+    while (q < s->size) {
+        if ((st = scan_need(&sc, q, 12, &hp, &avail)) != SPATE_OK) goto out;
+        int64_t total = avail < 12 ? 0 : (int64_t)(int32_t)get_be32(hp + 8) + 12;
+        if (total < SPATE_KBATCH_HEADER || total > s->size - q) {
+            p = q;
+            goto corrupt;
+        }
+        if (q + total > limit) {
+            *full = true;
+            break;
+        }
+        q += total;
+    }
+    *from = p;
+    *to = q;
+    goto out;
+corrupt:
+    spate_log(SPATE_LOG_ERROR, "kafka",
+              "%s/%020" PRId64 ".log: no valid batch header at file position %" PRId64
+              " while reading offset %" PRId64,
+              l->dir, s->base, p, offset);
+    st = SPATE_EIO;
+out:
+    scan_free(&sc);
+    return st;
+}
+
+spate_status_t spate_klog_locate(spate_klog_t *l, int64_t offset, size_t max_bytes,
+                                 spate_klog_range_t *ranges, size_t nmax, size_t *n,
+                                 size_t *total) {
+    *n = 0;
+    *total = 0;
+    if (offset < spate_klog_start_offset(l) || offset > l->end) return SPATE_ERANGE;
+    for (size_t i = seg_find(l, offset); i < l->nseg && *n < nmax && offset < l->end; i++) {
+        kseg_t *s = l->segs[i];
+        if (offset >= s->end) continue;
+        int64_t from, to;
+        bool full;
+        spate_status_t st = seg_span(l, s, offset, max_bytes, *total, &from, &to, &full);
+        if (st != SPATE_OK) {
+            *n = 0;
+            *total = 0;
+            return st;
+        }
+        if (to > from) {
+            ranges[*n] = (spate_klog_range_t){.fd = s->fd, .pos = from, .len = (size_t)(to - from)};
+            (*n)++;
+            *total += (size_t)(to - from);
+        }
+        if (full || *total >= max_bytes || max_bytes - *total < SPATE_KBATCH_HEADER) break;
+        offset = s->end;
+    }
+    return SPATE_OK;
+}
+
+spate_status_t spate_klog_range_read(const spate_klog_range_t *r, spate_buf_t *out) {
+    spate_status_t st = spate_buf_reserve(out, r->len);
+    if (st != SPATE_OK) return st;
+    size_t got = 0;
+    if (pread_full(r->fd, out->data + out->len, r->len, r->pos, &got) != SPATE_OK) return SPATE_EIO;
+    if (got < r->len) {
+        errno = EIO; /* the file shrank under us: cannot happen on the loop thread */
+        return SPATE_EIO;
+    }
+    out->len += got;
+    out->data[out->len] = '\0';
+    return SPATE_OK;
 }
 
 spate_status_t spate_klog_read(spate_klog_t *l, int64_t offset, size_t max_bytes,

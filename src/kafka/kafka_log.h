@@ -124,6 +124,23 @@ bool spate_klog_dirty(const spate_klog_t *l);
  * nothing and SPATE_OK). */
 spate_status_t spate_klog_read(spate_klog_t *l, int64_t offset, size_t max_bytes, spate_buf_t *out);
 
+/* Where spate_klog_read's bytes are, without reading them (for sendfile):
+ * up to nmax file ranges, in order (a read crossing a segment boundary
+ * gives one range per segment); *total is their byte sum. Only batch
+ * headers are read. The fds are the log's own: valid until the log next
+ * rolls, deletes or closes a segment, so a caller that keeps a range past
+ * the current call dup()s the fd. Same SPATE_ERANGE rule as
+ * spate_klog_read; on failure *n is 0. */
+typedef struct {
+    int fd;
+    int64_t pos;
+    size_t len;
+} spate_klog_range_t;
+spate_status_t spate_klog_locate(spate_klog_t *l, int64_t offset, size_t max_bytes,
+                                 spate_klog_range_t *ranges, size_t nmax, size_t *n, size_t *total);
+/* Appends a located range's bytes to out (a pread). */
+spate_status_t spate_klog_range_read(const spate_klog_range_t *r, spate_buf_t *out);
+
 /* The offset of the first batch whose MaxTimestamp >= ts (that batch's
  * BaseOffset), or the end offset when there is none. */
 int64_t spate_klog_offset_for_time(spate_klog_t *l, int64_t ts);

@@ -30,8 +30,10 @@
 #include "kafka_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,20 +47,80 @@ static bool conn_process(kafka_conn_t *c);
 
 static void conn_on_event(spate_loop_t *l, int fd, unsigned ev, void *ctx);
 
-/* Writes as much of c->out as the socket takes; watches for writability
- * when some is left. Returns false when the connection was closed. */
-static bool conn_flush_out(kafka_conn_t *c) {
-    while (c->out_off < c->out.len) {
-        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            conn_close(c);
-            return false;
-        }
-        c->out_off += (size_t)w;
+bool kafka_refs_add(kafka_refs_t *r, size_t at, int fd, int64_t pos, size_t len) {
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) return false;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 8;
+        r->v = spate_xrealloc(r->v, r->cap * sizeof *r->v);
     }
-    if (c->out_off == c->out.len) {
+    r->v[r->n++] = (kafka_fileref_t){.at = at, .fd = d, .pos = pos, .len = len};
+    return true;
+}
+
+void kafka_refs_clear(kafka_refs_t *r) {
+    for (size_t i = 0; i < r->n; i++) close(r->v[i].fd);
+    r->n = r->done = r->done_part = 0;
+}
+
+/* Moves every range of src to dst, shifted by `shift` bytes. */
+static void refs_move(kafka_refs_t *dst, kafka_refs_t *src, size_t shift) {
+    for (size_t i = 0; i < src->n; i++) {
+        if (dst->n == dst->cap) {
+            dst->cap = dst->cap ? dst->cap * 2 : 8;
+            dst->v = spate_xrealloc(dst->v, dst->cap * sizeof *dst->v);
+        }
+        dst->v[dst->n] = src->v[i];
+        dst->v[dst->n++].at += shift;
+    }
+    src->n = src->done = src->done_part = 0;
+}
+
+/* Writes as much of c->out, with its file ranges, as the socket takes;
+ * watches for writability when some is left. Returns false when the
+ * connection was closed. */
+static bool conn_flush_out(kafka_conn_t *c) {
+    kafka_refs_t *r = &c->out_refs;
+    for (;;) {
+        /* Bytes up to the next file range (or the end). */
+        size_t stop = r->done < r->n ? r->v[r->done].at : c->out.len;
+        while (c->out_off < stop) {
+            int more = r->done < r->n ? MSG_MORE : 0; /* the file range follows */
+            ssize_t w =
+                send(c->fd, c->out.data + c->out_off, stop - c->out_off, MSG_NOSIGNAL | more);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) goto blocked;
+                conn_close(c);
+                return false;
+            }
+            c->out_off += (size_t)w;
+        }
+        if (r->done == r->n) break;
+        kafka_fileref_t *f = &r->v[r->done];
+        while (r->done_part < f->len) {
+            off_t pos = (off_t)(f->pos + (int64_t)r->done_part);
+            ssize_t w = sendfile(c->fd, f->fd, &pos, f->len - r->done_part);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) goto blocked;
+            }
+            if (w <= 0) { /* an error, or the file is shorter than it was */
+                spate_log(SPATE_LOG_ERROR, "kafka", "%s: sendfile: %s; closing", c->peer,
+                          w < 0 ? strerror(errno) : "file truncated");
+                conn_close(c);
+                return false;
+            }
+            r->done_part += (size_t)w;
+        }
+        close(f->fd);
+        f->fd = -1;
+        r->done++;
+        r->done_part = 0;
+    }
+blocked:
+    if (c->out_off == c->out.len && r->done == r->n) {
+        r->n = r->done = r->done_part = 0; /* their fds are closed */
         spate_buf_reset(&c->out);
         c->out_off = 0;
         if (c->closing) {
@@ -76,27 +138,35 @@ static bool conn_flush_out(kafka_conn_t *c) {
     return true;
 }
 
-static void frame_into(kafka_conn_t *c, spate_buf_t *dst, const kafka_req_t *req,
-                       const spate_buf_t *body) {
-    size_t start = dst->len;
+/* Frames body (and the file ranges in c->body_refs, which it takes) onto
+ * the end of dst / dst_refs. The frame's size counts the file bytes. */
+static void frame_into(kafka_conn_t *c, spate_buf_t *dst, kafka_refs_t *dst_refs,
+                       const kafka_req_t *req, const spate_buf_t *body) {
+    size_t start = dst->len, file_bytes = 0;
     bool tags = req->flexible && req->api_key != KAPI_API_VERSIONS;
     if (spate_wr_u32(dst, 0) != SPATE_OK || spate_wr_i32(dst, req->correlation_id) ||
         (tags && spate_wr_u8(dst, 0)) || spate_buf_append(dst, body->data, body->len)) {
         spate_log(SPATE_LOG_ERROR, "kafka", "%s: out of memory for a response", c->peer);
         dst->len = start;
+        kafka_refs_clear(&c->body_refs);
         c->closing = true;
         return;
     }
-    spate_wr_patch_u32(dst, start, (uint32_t)(dst->len - start - 4));
+    for (size_t i = 0; i < c->body_refs.n; i++) file_bytes += c->body_refs.v[i].len;
+    refs_move(dst_refs, &c->body_refs, dst->len - body->len);
+    spate_wr_patch_u32(dst, start, (uint32_t)(dst->len + file_bytes - start - 4));
 }
 
 void kafka_conn_respond(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
     /* Behind held responses, to keep request order. */
-    frame_into(c, c->held.len ? &c->held : &c->out, req, body);
+    if (c->held.len)
+        frame_into(c, &c->held, &c->held_refs, req, body);
+    else
+        frame_into(c, &c->out, &c->out_refs, req, body);
 }
 
 void kafka_conn_respond_durable(kafka_conn_t *c, const kafka_req_t *req, const spate_buf_t *body) {
-    frame_into(c, &c->held, req, body);
+    frame_into(c, &c->held, &c->held_refs, req, body);
     c->b->held = true;
 }
 
@@ -173,6 +243,7 @@ static bool conn_request(kafka_conn_t *c, const uint8_t *p, size_t n) {
         keep = false;
         break;
     }
+    kafka_refs_clear(&c->body_refs); /* a handler that did not answer */
     spate_buf_free(&out);
     return keep;
 }
@@ -280,6 +351,11 @@ void kafka_conn_close(kafka_conn_t *c) {
     spate_buf_free(&c->in);
     spate_buf_free(&c->out);
     spate_buf_free(&c->held);
+    kafka_refs_t *lists[] = {&c->out_refs, &c->held_refs, &c->body_refs};
+    for (size_t k = 0; k < SPATE_ARRAY_LEN(lists); k++) {
+        for (size_t i = lists[k]->done; i < lists[k]->n; i++) close(lists[k]->v[i].fd);
+        free(lists[k]->v);
+    }
     /* The loop may still have an event for this fd in the current batch:
      * it is unwatched, so the loop skips it; free is safe. */
     free(c);
@@ -528,10 +604,12 @@ static void before_sleep(spate_loop_t *l, void *ctx) {
                 conn_close(c);
                 continue;
             }
+            size_t shift = c->out.len;
             if (spate_buf_append(&c->out, c->held.data, c->held.len) != SPATE_OK) {
                 conn_close(c);
                 continue;
             }
+            refs_move(&c->out_refs, &c->held_refs, shift);
             spate_buf_reset(&c->held);
             conn_flush_out(c);
         }
