@@ -86,6 +86,7 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
                                        "durable",
                                        "flush_interval_ms",
                                        "flush_messages",
+                                       "compaction_interval_ms",
                                        NULL};
     spate_conf_t conf;
     spate_conf_err_t err = {{0}};
@@ -144,6 +145,7 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
     GET_BOOL("durable", c->durable);
     GET_I64("flush_interval_ms", 1, 3600000, c->flush_interval_ms);
     GET_I64("flush_messages", 1, INT64_MAX, c->flush_messages);
+    GET_I64("compaction_interval_ms", 10, 86400000, c->compaction_interval_ms);
 #undef GET_I64
 #undef GET_BOOL
     ok = true;

@@ -14,7 +14,9 @@
  *   retention.bytes      log.retention.bytes        -1 (unlimited) or >= 0
  *   segment.bytes        log.segment.bytes          14 .. 2^31-1 (Kafka's range)
  *   max.message.bytes    message.max.bytes          0 .. 2^31-1
- *   cleanup.policy       log.cleanup.policy         "delete" only
+ *   cleanup.policy       log.cleanup.policy         delete, compact, or both
+ *   delete.retention.ms  log.cleaner.delete.retention.ms  0 .. 2^63-1 (default 1 day)
+ *   min.compaction.lag.ms log.cleaner.min.compaction.lag.ms 0 .. 2^63-1 (default 0)
  *   min.insync.replicas  min.insync.replicas        1 only (one node)
  *   flush.messages       log.flush.interval.messages  1 .. 2^63-1 (default: never)
  *   flush.ms             log.flush.interval.ms      0 .. 2^63-1 (default 1000)
@@ -60,10 +62,14 @@ static const tconf_def_t tconf_defs[KTC_COUNT] = {
     [KTC_RETENTION_BYTES] = {"retention.bytes", "log.retention.bytes", -1, INT64_MAX},
     [KTC_SEGMENT_BYTES] = {"segment.bytes", "log.segment.bytes", 14, INT32_MAX},
     [KTC_MAX_MESSAGE_BYTES] = {"max.message.bytes", "message.max.bytes", 0, INT32_MAX},
-    [KTC_CLEANUP_POLICY] = {"cleanup.policy", "log.cleanup.policy", 0, 0},
+    [KTC_CLEANUP_POLICY] = {"cleanup.policy", "log.cleanup.policy", 1, 3},
     [KTC_MIN_INSYNC_REPLICAS] = {"min.insync.replicas", "min.insync.replicas", 1, 1},
     [KTC_FLUSH_MESSAGES] = {"flush.messages", "log.flush.interval.messages", 1, INT64_MAX},
     [KTC_FLUSH_MS] = {"flush.ms", "log.flush.interval.ms", 0, INT64_MAX},
+    [KTC_DELETE_RETENTION_MS] = {"delete.retention.ms", "log.cleaner.delete.retention.ms", 0,
+                                 INT64_MAX},
+    [KTC_MIN_COMPACTION_LAG_MS] = {"min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", 0,
+                                   INT64_MAX},
 };
 
 int16_t kafka_topic_conf_set(kafka_topic_conf_t *tc, const char *key, size_t klen, const char *val,
@@ -88,13 +94,25 @@ int16_t kafka_topic_conf_set(kafka_topic_conf_t *tc, const char *key, size_t kle
     text[vlen] = '\0';
     int64_t v = 0;
     if (id == KTC_CLEANUP_POLICY) {
-        if (strcmp(text, "compact") == 0 || strcmp(text, "delete,compact") == 0 ||
-            strcmp(text, "compact,delete") == 0) {
-            snprintf(msg, msglen, "cleanup.policy: compaction is not implemented yet");
-            return KERR_INVALID_CONFIG;
+        /* A comma-separated list of "delete" and "compact" (Kafka's form;
+         * spaces around items are allowed). */
+        char *save = NULL;
+        for (char *tok = strtok_r(text, ",", &save); tok && v >= 0;
+             tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            size_t tl = strlen(tok);
+            while (tl && tok[tl - 1] == ' ') tok[--tl] = '\0';
+            if (strcmp(tok, "delete") == 0)
+                v |= KAFKA_CLEANUP_DELETE;
+            else if (strcmp(tok, "compact") == 0)
+                v |= KAFKA_CLEANUP_COMPACT;
+            else
+                v = -1;
         }
-        if (strcmp(text, "delete") != 0) {
-            snprintf(msg, msglen, "cleanup.policy: invalid value '%s' (only 'delete')", text);
+        if (v <= 0) {
+            snprintf(msg, msglen,
+                     "cleanup.policy: invalid value (expected delete, compact or "
+                     "compact,delete)");
             return KERR_INVALID_CONFIG;
         }
     } else if (spate_parse_i64(text, d->min, d->max, &v) != SPATE_OK) {
@@ -119,7 +137,9 @@ int64_t kafka_topic_conf_value(const kafka_broker_t *b, const kafka_topic_conf_t
     case KTC_RETENTION_BYTES: return b->conf.retention_bytes;
     case KTC_SEGMENT_BYTES: return b->conf.segment_bytes;
     case KTC_MAX_MESSAGE_BYTES: return b->conf.max_message_bytes;
-    case KTC_CLEANUP_POLICY: return 0;
+    case KTC_CLEANUP_POLICY: return KAFKA_CLEANUP_DELETE;
+    case KTC_DELETE_RETENTION_MS: return 86400000;
+    case KTC_MIN_COMPACTION_LAG_MS: return 0;
     case KTC_MIN_INSYNC_REPLICAS: return 1;
     case KTC_FLUSH_MESSAGES: return b->conf.flush_messages;
     case KTC_FLUSH_MS: return b->conf.flush_interval_ms;
@@ -129,7 +149,10 @@ int64_t kafka_topic_conf_value(const kafka_broker_t *b, const kafka_topic_conf_t
 
 static void value_text(kafka_tconf_id_t id, int64_t v, char *out, size_t n) {
     if (id == KTC_CLEANUP_POLICY)
-        snprintf(out, n, "delete");
+        snprintf(out, n, "%s",
+                 v == KAFKA_CLEANUP_COMPACT                            ? "compact"
+                 : v == (KAFKA_CLEANUP_COMPACT | KAFKA_CLEANUP_DELETE) ? "compact,delete"
+                                                                       : "delete");
     else
         snprintf(out, n, "%" PRId64, v);
 }

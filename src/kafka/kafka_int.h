@@ -124,8 +124,8 @@ const kafka_api_t *kafka_api_table(size_t *n);
 /* ---- per-topic configs (kafka_config.c) ---- */
 
 /* The topic-level settings a topic may override; the others are the
- * broker's. Values are held as numbers (cleanup.policy: 0 = "delete",
- * the only policy implemented). */
+ * broker's. Values are held as numbers (cleanup.policy: KAFKA_CLEANUP_*
+ * bits). */
 typedef enum {
     KTC_RETENTION_MS,
     KTC_RETENTION_BYTES,
@@ -135,8 +135,12 @@ typedef enum {
     KTC_MIN_INSYNC_REPLICAS,
     KTC_FLUSH_MESSAGES,
     KTC_FLUSH_MS,
+    KTC_DELETE_RETENTION_MS,
+    KTC_MIN_COMPACTION_LAG_MS,
     KTC_COUNT
 } kafka_tconf_id_t;
+
+enum { KAFKA_CLEANUP_DELETE = 1, KAFKA_CLEANUP_COMPACT = 2 };
 
 typedef struct {
     int64_t v[KTC_COUNT];
@@ -163,6 +167,9 @@ typedef struct {
      * log's last fsync. unsynced_since is loop time, 0 when clean. */
     int64_t unsynced_records;
     int64_t unsynced_since;
+    /* Compaction: the segment count at the last pass (a pass runs when
+     * another segment has rolled since). */
+    size_t compacted_nseg;
 } kafka_partition_t;
 
 typedef struct kafka_topic {
@@ -174,6 +181,7 @@ typedef struct kafka_topic {
     int32_t max_message_bytes; /* in force (override or broker default) */
     int64_t flush_messages;    /* in force: fsync a partition after this many records */
     int64_t flush_ms;          /* in force: ... or when its oldest unsynced record is this old */
+    int cleanup;               /* KAFKA_CLEANUP_* bits in force */
     struct kafka_topic *next;
 } kafka_topic_t;
 
@@ -232,6 +240,7 @@ struct spate_kafka_broker {
     int64_t flush_timer_due; /* loop time the flush timer fires at */
     bool flush_due;          /* a partition passed flush.messages this turn */
     spate_timer_t *retention_timer;
+    spate_timer_t *cleaner_timer;
     struct kafka_producers *producers; /* idempotent producers (kafka_producer.c) */
 };
 
@@ -344,6 +353,17 @@ void kafka_producer_appended(kafka_broker_t *b, const kafka_topic_t *t, int32_t 
                              const spate_kbatch_t *bt, int64_t base_offset);
 
 /* ---- handlers ---- */
+
+/* ---- compaction (kafka_compact.c) ---- */
+
+/* One compaction pass over partition idx of t (see kafka_compact.c);
+ * returns the number of segments rewritten, or -1 after an error (logged;
+ * the log is left consistent). */
+int kafka_compact_partition(kafka_broker_t *b, kafka_topic_t *t, int32_t idx, int64_t now_ms);
+/* For Produce to a compacted topic: KERR_NONE when every record of the
+ * (already validated) batch has a key, KERR_INVALID_RECORD when one has
+ * none, KERR_CORRUPT_MESSAGE when its records cannot be read. */
+int16_t kafka_compact_check_keys(const uint8_t *batch, size_t len);
 
 /* ---- flush policy (kafka_server.c) ---- */
 

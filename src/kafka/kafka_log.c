@@ -444,7 +444,8 @@ static spate_status_t scan_need(kscan_t *sc, int64_t pos, size_t n, const uint8_
 }
 
 /* Header-only scan of a trusted segment from `pos`, where a batch with
- * offset `expect` must start (expect < 0: any), to the end of its file.
+ * offset `expect` or later must start (expect < 0: any), to the end of its
+ * file. Later, not exactly: compaction leaves gaps between batches.
  * With build, index entries are made as appends would make them. Sets the
  * segment's size, end and largest timestamp; a header that makes no sense
  * ends the segment there (*clean = false). */
@@ -461,7 +462,7 @@ static spate_status_t seg_scan_headers(spate_klog_t *l, kseg_t *s, int64_t pos, 
         khdr_t h;
         if ((st = scan_need(&sc, pos, SPATE_KBATCH_HEADER, &p, &avail)) != SPATE_OK) break;
         if (avail < SPATE_KBATCH_HEADER || !hdr_decode(p, file_end - pos, &h) ||
-            (expect >= 0 && h.base != expect) || h.base + h.delta - s->base > INT32_MAX) {
+            (expect >= 0 && h.base < expect) || h.base + h.delta - s->base > INT32_MAX) {
             *clean = false;
             break;
         }
@@ -676,6 +677,13 @@ spate_status_t spate_klog_open(spate_klog_t **out, const char *dir, const spate_
     }
     for (struct dirent *e; (e = readdir(d));) {
         int64_t base;
+        size_t nl = strlen(e->d_name);
+        if (nl > 8 && strcmp(e->d_name + nl - 8, ".cleaned") == 0) {
+            /* A compaction that died before its rename: the segment it
+             * was rewriting is intact; drop the half-written copy. */
+            unlinkat(dirfd(d), e->d_name, 0);
+            continue;
+        }
         if (!parse_segment_name(e->d_name, &base)) continue;
         if (nb == cb) {
             cb = cb ? cb * 2 : 16;
@@ -1198,6 +1206,123 @@ int spate_klog_enforce_retention(spate_klog_t *l, int64_t now_ms) {
         n++;
     }
     return n;
+}
+
+/* ---- compaction support ---- */
+
+size_t spate_klog_segment_count(const spate_klog_t *l) { return l->nseg; }
+
+void spate_klog_segment_info(const spate_klog_t *l, size_t i, int64_t *base, int64_t *end,
+                             int64_t *size) {
+    const kseg_t *s = l->segs[i];
+    *base = s->base;
+    *end = s->end;
+    *size = s->size;
+}
+
+int64_t spate_klog_segment_max_ts(const spate_klog_t *l, size_t i) { return l->segs[i]->max_ts; }
+
+spate_status_t spate_klog_segment_batches(spate_klog_t *l, size_t i, spate_klog_batch_fn fn,
+                                          void *ctx) {
+    kseg_t *s = l->segs[i];
+    kscan_t sc;
+    scan_init(&sc, l, s, s->size);
+    spate_status_t st = SPATE_OK;
+    for (int64_t pos = 0; pos < s->size;) {
+        const uint8_t *p;
+        size_t avail;
+        khdr_t h;
+        if ((st = scan_need(&sc, pos, SPATE_KBATCH_HEADER, &p, &avail)) != SPATE_OK) break;
+        if (avail < SPATE_KBATCH_HEADER || !hdr_decode(p, s->size - pos, &h)) {
+            spate_log(SPATE_LOG_ERROR, "kafka",
+                      "%s/%020" PRId64 ".log: no valid batch header at file position %" PRId64,
+                      l->dir, s->base, pos);
+            st = SPATE_EIO;
+            break;
+        }
+        if ((st = scan_need(&sc, pos, (size_t)h.total, &p, &avail)) != SPATE_OK) break;
+        if (avail < (size_t)h.total) {
+            st = SPATE_EIO;
+            break;
+        }
+        if ((st = fn(ctx, p, (size_t)h.total)) != SPATE_OK) break;
+        pos += h.total;
+    }
+    scan_free(&sc);
+    return st;
+}
+
+spate_status_t spate_klog_rewrite_begin(spate_klog_t *l, size_t i, spate_klog_rewrite_t *rw) {
+    *rw = (spate_klog_rewrite_t){.l = l, .i = i, .fd = -1};
+    if (i + 1 >= l->nseg) return SPATE_EINVAL; /* never the active segment */
+    char path[PATH_MAX];
+    seg_path(l, l->segs[i]->base, "log", path, sizeof path);
+    snprintf(rw->tmp, sizeof rw->tmp, "%s.cleaned", path);
+    rw->fd = open(rw->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (rw->fd < 0) return io_fail(l, l->segs[i]->base, "log.cleaned", "open");
+    return SPATE_OK;
+}
+
+spate_status_t spate_klog_rewrite_write(spate_klog_rewrite_t *rw, const void *p, size_t n) {
+    if (write_full(rw->fd, p, n) != SPATE_OK)
+        return io_fail(rw->l, rw->l->segs[rw->i]->base, "log.cleaned", "write");
+    rw->len += (int64_t)n;
+    return SPATE_OK;
+}
+
+void spate_klog_rewrite_abort(spate_klog_rewrite_t *rw) {
+    if (rw->fd < 0) return;
+    close(rw->fd);
+    unlink(rw->tmp);
+    rw->fd = -1;
+}
+
+spate_status_t spate_klog_rewrite_commit(spate_klog_rewrite_t *rw) {
+    spate_klog_t *l = rw->l;
+    kseg_t *s = l->segs[rw->i];
+    spate_status_t st;
+    char path[PATH_MAX];
+    seg_path(l, s->base, "log", path, sizeof path);
+    if (fsync(rw->fd) < 0) {
+        st = io_fail(l, s->base, "log.cleaned", "fsync");
+        spate_klog_rewrite_abort(rw);
+        return st;
+    }
+    /* The old indexes go first: a crash after the rename finds a segment
+     * without them and rebuilds them from the new file. */
+    for (int k = 0; k < 2; k++) {
+        char ip[PATH_MAX];
+        seg_path(l, s->base, k ? "timeindex" : "index", ip, sizeof ip);
+        if (unlink(ip) < 0 && errno != ENOENT) {
+            st = io_fail(l, s->base, k ? "timeindex" : "index", "unlink");
+            spate_klog_rewrite_abort(rw);
+            return st;
+        }
+    }
+    if (rename(rw->tmp, path) < 0) {
+        st = io_fail(l, s->base, "log", "rename");
+        spate_klog_rewrite_abort(rw);
+        return st;
+    }
+    l->dir_unsynced = true;
+    /* Readers holding the old fd (a Fetch being sent) keep the old bytes. */
+    close(s->fd);
+    s->fd = rw->fd;
+    rw->fd = -1;
+    l->size -= s->size;
+    seg_drop_indexes(s);
+    s->size = 0;
+    s->end = s->base;
+    s->max_ts = KLOG_NO_TS;
+    bool clean;
+    st = seg_scan_headers(l, s, 0, s->base, rw->len, true, &clean);
+    l->size += s->size;
+    if (st == SPATE_OK && !clean) {
+        spate_log(SPATE_LOG_ERROR, "kafka", "%s: rewritten segment does not scan", path);
+        st = SPATE_EIO;
+    }
+    if (st == SPATE_OK) st = seg_write_indexes(l, s, false);
+    return st;
 }
 
 spate_status_t spate_klog_destroy(spate_klog_t *l) {

@@ -149,6 +149,39 @@ int64_t spate_klog_offset_for_time(spate_klog_t *l, int64_t ts);
  * segment's largest timestamp) or retention_bytes; returns how many. */
 int spate_klog_enforce_retention(spate_klog_t *l, int64_t now_ms);
 
+/* ---- compaction support (the cleaner is kafka_compact.c) ----
+ *
+ * Segments are numbered 0 .. count-1 in offset order; the last is the
+ * active one, which is never rewritten. */
+size_t spate_klog_segment_count(const spate_klog_t *l);
+void spate_klog_segment_info(const spate_klog_t *l, size_t i, int64_t *base, int64_t *end,
+                             int64_t *size);
+/* The largest MaxTimestamp in segment i (INT64_MIN when it is empty). */
+int64_t spate_klog_segment_max_ts(const spate_klog_t *l, size_t i);
+/* Calls fn with every whole batch of segment i, in order (the bytes are
+ * borrowed for the call). Stops at the first status fn returns other than
+ * SPATE_OK and returns it. */
+typedef spate_status_t (*spate_klog_batch_fn)(void *ctx, const uint8_t *batch, size_t len);
+spate_status_t spate_klog_segment_batches(spate_klog_t *l, size_t i, spate_klog_batch_fn fn,
+                                          void *ctx);
+/* Rewrites segment i (not the active one): begin, write whole batches in
+ * offset order, each within the segment's old offsets (gaps are allowed),
+ * then commit — or abort, which leaves the segment as it was. The bytes go
+ * to <base>.log.cleaned, which commit fsyncs and renames over the .log and
+ * whose indexes it rebuilds; crash-safe: one file or the other is whole
+ * (a leftover .cleaned is removed at open). */
+typedef struct {
+    spate_klog_t *l;
+    size_t i;
+    int fd;
+    int64_t len;
+    char tmp[4096 + 16];
+} spate_klog_rewrite_t;
+spate_status_t spate_klog_rewrite_begin(spate_klog_t *l, size_t i, spate_klog_rewrite_t *rw);
+spate_status_t spate_klog_rewrite_write(spate_klog_rewrite_t *rw, const void *p, size_t n);
+spate_status_t spate_klog_rewrite_commit(spate_klog_rewrite_t *rw);
+void spate_klog_rewrite_abort(spate_klog_rewrite_t *rw);
+
 /* Closes the log and removes its directory and files. */
 spate_status_t spate_klog_destroy(spate_klog_t *l);
 

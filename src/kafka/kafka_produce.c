@@ -51,6 +51,17 @@ static int16_t produce_partition(kafka_broker_t *b, kafka_topic_t *t, int32_t id
     }
     if (bt.length != rec->len) return KERR_CORRUPT_MESSAGE; /* one batch per partition */
     if (bt.attributes & 0x20) return KERR_INVALID_RECORD;   /* control batches are the broker's */
+    if (t->cleanup & KAFKA_CLEANUP_COMPACT) {
+        /* Compaction keeps the last record per key: a record without one
+         * has no place in such a topic (Kafka refuses it the same way). */
+        int16_t kerr = kafka_compact_check_keys((const uint8_t *)rec->p, (size_t)rec->len);
+        if (kerr) {
+            spate_log(SPATE_LOG_DEBUG, "kafka", "%s-%d: batch refused: %s", t->name, idx,
+                      kerr == KERR_INVALID_RECORD ? "a record without a key in a compacted topic"
+                                                  : "records cannot be read");
+            return kerr;
+        }
+    }
     /* Idempotent producers (kafka_producer.c): sequence and epoch checks;
      * a retried batch already in the log gets its original offset. */
     int64_t dup;

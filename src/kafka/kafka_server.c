@@ -629,6 +629,23 @@ static void retention_timer_fired(spate_loop_t *l, void *ctx) {
     b->retention_timer = spate_loop_timer(l, 60000, retention_timer_fired, b);
 }
 
+/* Compacted topics: a pass over each partition that rolled a segment
+ * since its last pass (kafka_compact.c). */
+static void cleaner_timer_fired(spate_loop_t *l, void *ctx) {
+    kafka_broker_t *b = ctx;
+    int64_t now = spate_wall_ms();
+    for (kafka_topic_t *t = b->topics; t; t = t->next) {
+        if (!(t->cleanup & KAFKA_CLEANUP_COMPACT)) continue;
+        for (int32_t i = 0; i < t->nparts; i++) {
+            kafka_partition_t *p = &t->parts[i];
+            size_t nseg = spate_klog_segment_count(p->log);
+            if (nseg < 2 || nseg == p->compacted_nseg) continue;
+            if (kafka_compact_partition(b, t, i, now) >= 0) p->compacted_nseg = nseg;
+        }
+    }
+    b->cleaner_timer = spate_loop_timer(l, b->conf.compaction_interval_ms, cleaner_timer_fired, b);
+}
+
 /* ---- the broker ---- */
 
 spate_status_t kafka_topics_load(kafka_broker_t *b, char *err, size_t errlen);
@@ -651,6 +668,7 @@ void spate_kafka_conf_default(spate_kafka_conf_t *c) {
     c->durable = true;
     c->flush_interval_ms = 1000;
     c->flush_messages = INT64_MAX;
+    c->compaction_interval_ms = 15000;
 }
 
 spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_kafka_conf_t *c,
@@ -693,6 +711,8 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
     spate_loop_before_sleep(b->loop, before_sleep, b);
     flush_timer_arm(b, spate_loop_now(b->loop) + b->conf.flush_interval_ms);
     b->retention_timer = spate_loop_timer(b->loop, 60000, retention_timer_fired, b);
+    b->cleaner_timer =
+        spate_loop_timer(b->loop, b->conf.compaction_interval_ms, cleaner_timer_fired, b);
     *out = b;
     return SPATE_OK;
 err:

@@ -144,6 +144,12 @@ static void topic_configure(const kafka_broker_t *b, kafka_topic_t *t,
     t->max_message_bytes = (int32_t)kafka_topic_conf_value(b, &t->conf, KTC_MAX_MESSAGE_BYTES);
     t->flush_messages = kafka_topic_conf_value(b, &t->conf, KTC_FLUSH_MESSAGES);
     t->flush_ms = kafka_topic_conf_value(b, &t->conf, KTC_FLUSH_MS);
+    t->cleanup = (int)kafka_topic_conf_value(b, &t->conf, KTC_CLEANUP_POLICY);
+    if (!(t->cleanup & KAFKA_CLEANUP_DELETE)) {
+        /* compact alone: retention never deletes (Kafka ignores it too) */
+        lc->retention_ms = -1;
+        lc->retention_bytes = -1;
+    }
 }
 
 /* Writes <topic>.topic atomically: the partition count and the overrides. */

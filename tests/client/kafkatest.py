@@ -10,8 +10,8 @@
 #                   raw Kafka frames over a socket
 #
 # STARTED lists every process started here, and TMPDIR holds their data and
-# logs; each test file's tearDownModule stops the former and removes the
-# latter (KEEP_TMP=1 keeps it).
+# logs; tearDownModule (imported with the rest, or a test file's own) stops
+# the former and removes the latter (KEEP_TMP=1 keeps it).
 import glob
 import os
 import random
@@ -37,6 +37,17 @@ if not SPATE:
 PORT_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(Kafka protocol;")
 TMPDIR = tempfile.mkdtemp(prefix="spate_broker_test_")
 STARTED = []  # every Popen this file started; only these are ever signalled
+
+
+def tearDownModule():
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if os.environ.get("KEEP_TMP"):
+        print(f"kept {TMPDIR}", file=sys.stderr)
+    else:
+        shutil.rmtree(TMPDIR, ignore_errors=True)
 
 
 def log(msg):

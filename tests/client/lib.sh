@@ -24,6 +24,7 @@ ok() { echo "ok - $*"; }
 # so there is no race over a free port.
 start_randomuser() {
   local log=$TMP/ru.$RANDOM.log
+  : >"$log" # exists before the child opens it: the polling below reads it at once
   "$SPATE" randomuser --listen 127.0.0.1:0 "$@" 2>"$log" &
   RU_PID=$!
   STARTED_PIDS+=("$RU_PID")
@@ -44,6 +45,7 @@ start_randomuser() {
 # if given as BROKER_DIR) and sets BROKER_PID, BROKER (host:port), BROKER_LOG.
 start_broker() {
   local log=$TMP/broker.$RANDOM.log
+  : >"$log"
   BROKER_DIR=${BROKER_DIR:-$TMP/broker-data}
   "$SPATE" broker --listen 127.0.0.1:${BROKER_PORT:-0} --data-dir "$BROKER_DIR" "$@" 2>"$log" &
   BROKER_PID=$!

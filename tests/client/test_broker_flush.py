@@ -16,7 +16,6 @@
 #   SPATE=$PWD/build/spate /usr/bin/python3 tests/client/test_broker_flush.py -v
 import os
 import re
-import shutil
 import sys
 import time
 import unittest
@@ -95,17 +94,6 @@ class TestFlushPolicy(unittest.TestCase):
         self.create("fall", {"flush.ms": "600000"})
         self.produce("fall", 2, acks="all")
         self.assertEqual(self.wait_syncs("fall", 2), [(1, "group commit"), (1, "group commit")])
-
-
-def tearDownModule():
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if os.environ.get("KEEP_TMP"):
-        print(f"kept {TMPDIR}", file=sys.stderr)
-    else:
-        shutil.rmtree(TMPDIR, ignore_errors=True)
 
 
 if __name__ == "__main__":
