@@ -133,7 +133,10 @@ blocked:
      * readable socket we do not read would wake the loop forever. Reading
      * resumes with the connection (kafka_conn_resume). */
     bool full = c->busy && c->in.len - c->in_off > MAX_REQUEST;
-    unsigned want = (full ? 0 : SPATE_EV_READ) | (c->out_off < c->out.len ? SPATE_EV_WRITE : 0);
+    /* Output is pending while bytes or file ranges are left (a sendfile
+     * that stopped at EAGAIN may have left only a range). */
+    bool pending = c->out_off < c->out.len || r->done < r->n;
+    unsigned want = (full ? 0 : SPATE_EV_READ) | (pending ? SPATE_EV_WRITE : 0);
     spate_loop_watch(c->b->loop, c->fd, want, conn_on_event, c);
     return true;
 }

@@ -430,6 +430,62 @@ class T6BadInput(BrokerCase):
 
 
 class T7LongPoll(BrokerCase):
+    def test_big_fetch_to_a_slow_reader(self):
+        """A Fetch answer far larger than the socket buffers (records go out
+        by sendfile): the client reads nothing for a while, so the broker's
+        send stops at EAGAIN, then reads it all. The rest of the answer must
+        follow as the client drains it (a connection waiting only for input
+        there would hang until the client gave up)."""
+        b, topic = self.broker, "bigfetch"
+        create_topic(b, topic, 1)
+        p = Producer(client_conf(b, {"linger.ms": 50, "batch.size": 1000000}))
+        value = b"v" * 10000
+        for i in range(3000):  # ~30 MB
+            while True:
+                try:
+                    p.produce(topic, value=value)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+        self.assertEqual(p.flush(30), 0)
+        # Fetch v4: replica, max_wait, min_bytes, max_bytes, isolation,
+        # [topic, [partition, fetch_offset, partition_max_bytes]]
+        body = struct.pack(">iiiib", -1, 0, 0, 64 << 20, 0) + struct.pack(">i", 1)
+        body += struct.pack(">h", len(topic)) + topic.encode()
+        body += struct.pack(">iiqi", 1, 0, 0, 64 << 20)
+        s = socket.create_connection(("127.0.0.1", b.port), timeout=10)
+        try:
+            s.sendall(request(1, 4, 77, body))
+            time.sleep(1.0)  # let the broker fill every buffer and block
+            head = recv_exact(s, 4)
+            (size,) = struct.unpack(">i", head)
+            self.assertGreater(size, 25 << 20)
+            buf = bytearray()
+            while len(buf) < size:
+                chunk = s.recv(min(1 << 20, size - len(buf)))
+                self.assertTrue(chunk, "connection closed")
+                buf += chunk
+        finally:
+            s.close()
+        corr, throttle, ntopics = struct.unpack(">iii", buf[:12])
+        self.assertEqual((corr, ntopics), (77, 1))
+        off = 12 + 2 + len(topic)
+        nparts, part, err, hwm = struct.unpack(">iihq", buf[off:off + 18])
+        self.assertEqual((nparts, part, err, hwm), (1, 0, 0, 3000))
+        off += 18 + 8 + 4  # last stable offset, aborted transactions (0)
+        (rlen,) = struct.unpack(">i", buf[off:off + 4])
+        self.assertEqual(off + 4 + rlen, size, "records end the answer")
+        # The records are whole RecordBatches, back to back, up to offset 3000.
+        at, last = off + 4, -1
+        while at < size:
+            base, blen = struct.unpack(">qi", buf[at:at + 12])
+            (delta,) = struct.unpack(">i", buf[at + 23:at + 27])
+            self.assertEqual(base, last + 1)
+            last = base + delta
+            at += 12 + blen
+        self.assertEqual((at, last), (size, 2999))
+        log(f"one Fetch answer of {size >> 20} MiB read after a 1 s pause")
+
     def test_consumer_at_end_gets_late_message(self):
         b, topic = self.broker, "longpoll"
         create_topic(b, topic, 1)
