@@ -21,9 +21,15 @@
 #           stream's block file; nats-server 2.9 has no per-message fsync
 #           option (sync_interval came in 2.10), it fsyncs on its own timer,
 #           so its latency is *not* at acks=all durability
+#
+# Every throughput figure is the median of ROUNDS runs (BENCH_ROUNDS,
+# default 3) of COUNT records (BENCH_COUNT, default 2 M; 1 KiB loads use a
+# quarter), each round producing COUNT more and consuming COUNT from the
+# start, so a figure is not one sub-second sample.
 set -euo pipefail
 BUILD=${1:-build}
-COUNT=${BENCH_COUNT:-1000000}
+COUNT=${BENCH_COUNT:-2000000}
+ROUNDS=${BENCH_ROUNDS:-3}
 BK=$BUILD/bench/bench_kafka
 [ -x "$BK" ] || { echo "bench: $BK missing (librdkafka-dev: scripts/deps.sh all)" >&2; exit 1; }
 BR=$BUILD/bench/bench_redis
@@ -45,6 +51,13 @@ run() {
   echo "$line"
   R[$name]=$(sed -n "s/.* $key=\([0-9.]*\).*/\1/p" <<<"$line")
 }
+# R[SYS.TEST] = the median of R[SYS.TEST.1..ROUNDS], with all of them shown.
+median_of() {
+  local sys=$1 t=$2 vals=()
+  for r in $(seq 1 "$ROUNDS"); do vals+=("${R[$sys.$t.$r]}"); done
+  R[$sys.$t]=$(printf '%s\n' "${vals[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+  echo "  -> $sys $t: median ${R[$sys.$t]} msg/s of ${vals[*]}"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 "$BUILD/spate" broker --listen 127.0.0.1:0 --data-dir "$tmp/data" 2>"$tmp/log" &
@@ -59,8 +72,12 @@ echo "== machine: $(nproc) cores, $(sed -n 's/model name.*: //p' /proc/cpuinfo |
 for size in 100 1024; do
   echo x | kcat -b "$B" -X broker.address.family=v4 -P -t "b$size" 2>/dev/null # creates it (1 partition)
   n=$COUNT; [ "$size" = 1024 ] && n=$((COUNT / 4))
-  run "spate.p$size" msgs_per_s "$BK" "$B" "b$size" produce "$size" "$n" 1
-  run "spate.c$size" msgs_per_s "$BK" "$B" "b$size" consume "$n"
+  for r in $(seq 1 "$ROUNDS"); do
+    run "spate.p$size.$r" msgs_per_s "$BK" "$B" "b$size" produce "$size" "$n" 1
+    run "spate.c$size.$r" msgs_per_s "$BK" "$B" "b$size" consume "$n"
+  done
+  median_of spate "p$size"
+  median_of spate "c$size"
 done
 # Created first: an auto-created topic makes the first sends wait ~1 s for
 # librdkafka's metadata retry, which is not what this measures.
@@ -78,8 +95,12 @@ peer_loads() { # SYSTEM CLIENT ADDR
   local sys=$1 cl=$2 addr=$3
   for size in 100 1024; do
     n=$COUNT; [ "$size" = 1024 ] && n=$((COUNT / 4))
-    run "$sys.p$size" msgs_per_s "$cl" "$addr" "b$size" produce "$size" "$n"
-    run "$sys.c$size" msgs_per_s "$cl" "$addr" "b$size" consume "$n"
+    for r in $(seq 1 "$ROUNDS"); do
+      run "$sys.p$size.$r" msgs_per_s "$cl" "$addr" "b$size" produce "$size" "$n"
+      run "$sys.c$size.$r" msgs_per_s "$cl" "$addr" "b$size" consume "$n"
+    done
+    median_of "$sys" "p$size"
+    median_of "$sys" "c$size"
   done
 }
 peers=()

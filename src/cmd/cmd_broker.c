@@ -87,6 +87,7 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
                                        "flush_interval_ms",
                                        "flush_messages",
                                        "compaction_interval_ms",
+                                       "fetch_sendfile",
                                        NULL};
     spate_conf_t conf;
     spate_conf_err_t err = {{0}};
@@ -146,6 +147,21 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
     GET_I64("flush_interval_ms", 1, 3600000, c->flush_interval_ms);
     GET_I64("flush_messages", 1, INT64_MAX, c->flush_messages);
     GET_I64("compaction_interval_ms", 10, 86400000, c->compaction_interval_ms);
+    s = NULL;
+    if (spate_conf_get_str(&conf, m, "fetch_sendfile", &s, &err) == SPATE_EINVAL) goto out;
+    if (s) {
+        if (strcmp(s, "auto") == 0)
+            c->fetch_sendfile = SPATE_KAFKA_SENDFILE_AUTO;
+        else if (strcmp(s, "always") == 0)
+            c->fetch_sendfile = SPATE_KAFKA_SENDFILE_ALWAYS;
+        else if (strcmp(s, "never") == 0)
+            c->fetch_sendfile = SPATE_KAFKA_SENDFILE_NEVER;
+        else {
+            spate_conf_errorf(&conf, spate_conf_get(m, "fetch_sendfile"), &err,
+                              "expected auto, always or never, got '%s'", s);
+            goto out;
+        }
+    }
 #undef GET_I64
 #undef GET_BOOL
     ok = true;

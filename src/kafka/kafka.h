@@ -36,10 +36,20 @@ typedef struct {
     /* Durability: with `durable`, a produce with acks=all is answered only
      * after its data is fsynced (group commit: one fsync per loop turn for
      * all of them); otherwise logs are flushed every flush_interval_ms. */
-    bool durable;                   /* default true */
-    int64_t flush_interval_ms;      /* default 1000 (topics: flush.ms) */
-    int64_t flush_messages;         /* fsync a partition after this many records;
-                                       default INT64_MAX = never (topics: flush.messages) */
+    bool durable;              /* default true */
+    int64_t flush_interval_ms; /* default 1000 (topics: flush.ms) */
+    int64_t flush_messages;    /* fsync a partition after this many records;
+                                  default INT64_MAX = never (topics: flush.messages) */
+    /* Fetch answers send records with sendfile(2) (no copy through user
+     * space) for remote clients; for loopback clients a copy is cheaper
+     * (measured: the receiver's kernel work grows more than the copy
+     * saves; bench/RESULTS.md). AUTO = sendfile unless the peer is on
+     * loopback. */
+    enum {
+        SPATE_KAFKA_SENDFILE_AUTO,
+        SPATE_KAFKA_SENDFILE_ALWAYS,
+        SPATE_KAFKA_SENDFILE_NEVER
+    } fetch_sendfile;
     int64_t compaction_interval_ms; /* how often compacted topics are looked at
                                        (default 15000, log.cleaner.backoff.ms) */
 } spate_kafka_conf_t;

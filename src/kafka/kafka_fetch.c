@@ -48,14 +48,15 @@ typedef struct {
 } fetch_args_t;
 
 /* Writes a partition's records field: the located ranges as one byte
- * string. Big ones are spliced into the response as file ranges (refs:
- * sent by sendfile, no copy through user space); small ones, and all of
- * them when the fds cannot be duplicated, are read into the body, which is
- * cheaper than the extra system calls for a few KiB. */
+ * string. With refs (a connection that uses sendfile), big ones are
+ * spliced into the response as file ranges (no copy through user space);
+ * small ones, all of them without refs, and all of them when the fds
+ * cannot be duplicated, are read into the body (a few KiB cost less than
+ * the extra system calls). */
 static spate_status_t fetch_records(kafka_refs_t *refs, spate_buf_t *out,
                                     const spate_klog_range_t *r, size_t n, size_t total) {
     spate_wr_i32(out, (int32_t)total);
-    if (total >= FETCH_SENDFILE_MIN) {
+    if (refs && total >= FETCH_SENDFILE_MIN) {
         size_t i = 0;
         while (i < n && kafka_refs_add(refs, out->len, r[i].fd, r[i].pos, r[i].len)) i++;
         if (i == n) return SPATE_OK;
@@ -173,7 +174,7 @@ kafka_result_t kafka_handle_fetch(kafka_broker_t *b, kafka_conn_t *c, const kafk
                                   spate_rd_t *body, spate_buf_t *out) {
     size_t body_at = body->off;
     fetch_args_t a;
-    int64_t got = fetch_build(b, req, body, &a, out, &c->body_refs);
+    int64_t got = fetch_build(b, req, body, &a, out, c->sendfile ? &c->body_refs : NULL);
     if (got < 0) return KAFKA_CLOSE;
     if (got >= a.min_bytes || a.max_wait <= 0) return KAFKA_DONE;
     kafka_refs_clear(&c->body_refs); /* built again when it is answered */
@@ -187,7 +188,8 @@ bool kafka_fetch_retry(kafka_broker_t *b, kafka_waiter_t *w, bool timed_out) {
     spate_rd_init(&r, w->body.data, w->body.len);
     spate_buf_t out = SPATE_BUF_INIT;
     fetch_args_t a;
-    int64_t got = fetch_build(b, &w->req, &r, &a, &out, &w->conn->body_refs);
+    int64_t got =
+        fetch_build(b, &w->req, &r, &a, &out, w->conn->sendfile ? &w->conn->body_refs : NULL);
     bool answer = timed_out || got < 0 || got >= a.min_bytes;
     if (answer) {
         if (got < 0)

@@ -285,9 +285,10 @@ struct kafka_conn {
     /* Ranges a handler attached to the response body it is building
      * (positions within that body); kafka_conn_respond takes them. */
     kafka_refs_t body_refs;
-    bool busy;    /* a request is deferred: read no more requests */
-    bool closing; /* close once out is written */
-    bool wake;    /* its deferred request was answered: resume before sleeping */
+    bool sendfile; /* Fetch records go out by sendfile (conf.fetch_sendfile) */
+    bool busy;     /* a request is deferred: read no more requests */
+    bool closing;  /* close once out is written */
+    bool wake;     /* its deferred request was answered: resume before sleeping */
     kafka_conn_t *prev, *next;
 };
 

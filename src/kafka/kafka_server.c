@@ -29,6 +29,7 @@
  */
 #include "kafka_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -369,6 +370,21 @@ kafka_conn_t *kafka_conn_open(kafka_broker_t *b, int fd, const char *peer) {
     c->b = b;
     c->fd = fd;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->sendfile = b->conf.fetch_sendfile == SPATE_KAFKA_SENDFILE_ALWAYS;
+    if (b->conf.fetch_sendfile == SPATE_KAFKA_SENDFILE_AUTO) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        bool loopback = false;
+        if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+            if (ss.ss_family == AF_INET)
+                loopback = (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+            else if (ss.ss_family == AF_INET6)
+                loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+            else
+                loopback = ss.ss_family == AF_UNIX; /* local too (the fuzzer's socketpair) */
+        }
+        c->sendfile = !loopback;
+    }
     c->next = b->conns;
     if (b->conns) b->conns->prev = c;
     b->conns = c;

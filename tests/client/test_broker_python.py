@@ -70,10 +70,11 @@ def parse_api_versions_v0(resp):
 class BrokerCase(unittest.TestCase):
     """A group sharing one broker, stopped with SIGTERM (exit 0) at the end."""
     broker = None
+    broker_args = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker(cls.__name__).start()
+        cls.broker = Broker(cls.__name__).start(args=cls.broker_args)
 
     @classmethod
     def tearDownClass(cls):
@@ -430,6 +431,59 @@ class T6BadInput(BrokerCase):
 
 
 class T7LongPoll(BrokerCase):
+    def test_consumer_at_end_gets_late_message(self):
+        b, topic = self.broker, "longpoll"
+        create_topic(b, topic, 1)
+        p = Producer(client_conf(b, {"acks": "all"}))
+        for i in range(3):
+            p.produce(topic, value=b"old-%d" % i)
+        self.assertEqual(p.flush(10), 0)
+
+        # fetch.wait.max.ms well above 5 s: the message arrives in time only
+        # if the broker answers the waiting Fetch when data is appended.
+        c = Consumer(client_conf(b, {"group.id": "spate-test-longpoll",
+                                     "enable.auto.commit": False,
+                                     "fetch.wait.max.ms": 10000}))
+        sent_at = []
+
+        def late():
+            time.sleep(1.0)
+            sent_at.append(time.monotonic())
+            p.produce(topic, value=b"late")
+            p.flush(10)
+
+        try:
+            c.assign([TopicPartition(topic, 0, OFFSET_END)])
+            th = threading.Thread(target=late)
+            start = time.monotonic()
+            th.start()
+            got = None
+            while got is None and time.monotonic() < start + 7.0:
+                m = c.poll(0.1)
+                if m is not None and not m.error():
+                    got = m
+            arrived = time.monotonic()
+            th.join()
+        finally:
+            c.close()
+        self.assertIsNotNone(got, "no message within 7 s")
+        self.assertEqual(got.value(), b"late", "OFFSET_END should skip the 3 old messages")
+        self.assertEqual(got.offset(), 3)
+        self.assertLess(arrived - sent_at[0], 5.0)
+        log(f"message produced after 1 s arrived {arrived - sent_at[0]:.3f} s later "
+            f"(fetch.wait.max.ms=10000)")
+
+
+def sendfile_conf(mode):
+    path = os.path.join(TMPDIR, f"sendfile-{mode}.yaml")
+    with open(path, "w") as f:
+        f.write(f"broker:\n  fetch_sendfile: {mode}\n")
+    return ("--config", path)
+
+
+class BigFetch:
+    """The same big Fetch through both of the broker's send paths."""
+
     def test_big_fetch_to_a_slow_reader(self):
         """A Fetch answer far larger than the socket buffers (records go out
         by sendfile): the client reads nothing for a while, so the broker's
@@ -486,47 +540,14 @@ class T7LongPoll(BrokerCase):
         self.assertEqual((at, last), (size, 2999))
         log(f"one Fetch answer of {size >> 20} MiB read after a 1 s pause")
 
-    def test_consumer_at_end_gets_late_message(self):
-        b, topic = self.broker, "longpoll"
-        create_topic(b, topic, 1)
-        p = Producer(client_conf(b, {"acks": "all"}))
-        for i in range(3):
-            p.produce(topic, value=b"old-%d" % i)
-        self.assertEqual(p.flush(10), 0)
 
-        # fetch.wait.max.ms well above 5 s: the message arrives in time only
-        # if the broker answers the waiting Fetch when data is appended.
-        c = Consumer(client_conf(b, {"group.id": "spate-test-longpoll",
-                                     "enable.auto.commit": False,
-                                     "fetch.wait.max.ms": 10000}))
-        sent_at = []
 
-        def late():
-            time.sleep(1.0)
-            sent_at.append(time.monotonic())
-            p.produce(topic, value=b"late")
-            p.flush(10)
+class T8BigFetchSendfile(BigFetch, BrokerCase):
+    broker_args = sendfile_conf("always")  # records by sendfile(2), even on loopback
 
-        try:
-            c.assign([TopicPartition(topic, 0, OFFSET_END)])
-            th = threading.Thread(target=late)
-            start = time.monotonic()
-            th.start()
-            got = None
-            while got is None and time.monotonic() < start + 7.0:
-                m = c.poll(0.1)
-                if m is not None and not m.error():
-                    got = m
-            arrived = time.monotonic()
-            th.join()
-        finally:
-            c.close()
-        self.assertIsNotNone(got, "no message within 7 s")
-        self.assertEqual(got.value(), b"late", "OFFSET_END should skip the 3 old messages")
-        self.assertEqual(got.offset(), 3)
-        self.assertLess(arrived - sent_at[0], 5.0)
-        log(f"message produced after 1 s arrived {arrived - sent_at[0]:.3f} s later "
-            f"(fetch.wait.max.ms=10000)")
+
+class T8BigFetchCopy(BigFetch, BrokerCase):
+    broker_args = sendfile_conf("never")  # records read into the answer
 
 
 def tearDownModule():
