@@ -356,7 +356,7 @@ static const spate_cql_tok_t *advance(parser_t *p) {
     return t;
 }
 
-static bool accept(parser_t *p, spate_cql_tok_kind_t k) {
+static bool accept_tok(parser_t *p, spate_cql_tok_kind_t k) {
     if (kind_at(p, 0) != k) return false;
     p->pos++;
     return true;
@@ -482,7 +482,7 @@ static spate_cql_qname_t parse_qname(parser_t *p) {
     spate_cql_qname_t q = {NULL, NULL};
     const char *first =
         parse_object_name(p, kind_at(p, 1) == SPATE_CQL_TOK_DOT ? "keyspace" : "table");
-    if (accept(p, SPATE_CQL_TOK_DOT)) {
+    if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
         q.ks = first;
         q.name = parse_object_name(p, "table");
     } else {
@@ -602,7 +602,7 @@ static spate_cql_term_t *parse_constant(parser_t *p) {
 static spate_cql_term_t *parse_marker(parser_t *p) {
     const spate_cql_tok_t *start = peek(p, 0);
     const char *name = NULL;
-    if (accept(p, SPATE_CQL_TOK_COLON)) {
+    if (accept_tok(p, SPATE_CQL_TOK_COLON)) {
         name = parse_name(p);
     } else {
         expect(p, SPATE_CQL_TOK_QMARK);
@@ -646,7 +646,7 @@ static const char *parse_function_name_part(parser_t *p) {
 static void parse_function_name(parser_t *p, const char **ks, const char **name) {
     *ks = NULL;
     *name = parse_function_name_part(p);
-    if (accept(p, SPATE_CQL_TOK_DOT)) {
+    if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
         *ks = *name;
         *name = parse_function_name_part(p);
     }
@@ -691,9 +691,9 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
         advance(p);
         spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_LIST, start);
         vec_t v = {0};
-        if (!accept(p, SPATE_CQL_TOK_RBRACKET)) {
+        if (!accept_tok(p, SPATE_CQL_TOK_RBRACKET)) {
             do push_ptr(p, &v, parse_term(p));
-            while (accept(p, SPATE_CQL_TOK_COMMA));
+            while (accept_tok(p, SPATE_CQL_TOK_COMMA));
             expect(p, SPATE_CQL_TOK_RBRACKET);
         }
         finish_items(p, t, &v);
@@ -701,7 +701,7 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
     }
     case SPATE_CQL_TOK_LBRACE: {
         advance(p);
-        if (accept(p, SPATE_CQL_TOK_RBRACE)) {
+        if (accept_tok(p, SPATE_CQL_TOK_RBRACE)) {
             spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_SET, start);
             term_done(p, t);
             return t;
@@ -714,7 +714,7 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
                 push_ptr(p, &f, parse_name(p));
                 expect(p, SPATE_CQL_TOK_COLON);
                 push_ptr(p, &vals, parse_term(p));
-            } while (accept(p, SPATE_CQL_TOK_COMMA));
+            } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
             expect(p, SPATE_CQL_TOK_RBRACE);
             t->udt.fields = f.v;
             t->udt.vals = vals.v;
@@ -723,12 +723,12 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
             return t;
         }
         spate_cql_term_t *first = parse_term(p);
-        if (accept(p, SPATE_CQL_TOK_COLON)) {
+        if (accept_tok(p, SPATE_CQL_TOK_COLON)) {
             spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_MAP, start);
             vec_t keys = {0}, vals = {0};
             push_ptr(p, &keys, first);
             push_ptr(p, &vals, parse_term(p));
-            while (accept(p, SPATE_CQL_TOK_COMMA)) {
+            while (accept_tok(p, SPATE_CQL_TOK_COMMA)) {
                 push_ptr(p, &keys, parse_term(p));
                 expect(p, SPATE_CQL_TOK_COLON);
                 push_ptr(p, &vals, parse_term(p));
@@ -743,7 +743,7 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
         spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_SET, start);
         vec_t v = {0};
         push_ptr(p, &v, first);
-        while (accept(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &v, parse_term(p));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &v, parse_term(p));
         expect(p, SPATE_CQL_TOK_RBRACE);
         finish_items(p, t, &v);
         return t;
@@ -762,7 +762,7 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
         spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_TUPLE, start);
         vec_t v = {0};
         do push_ptr(p, &v, parse_term(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
         finish_items(p, t, &v);
         return t;
@@ -792,9 +792,9 @@ static spate_cql_term_t *parse_term_inner(parser_t *p) {
             parse_function_name(p, &t->func.ks, &t->func.name);
             expect(p, SPATE_CQL_TOK_LPAREN);
             vec_t v = {0};
-            if (!accept(p, SPATE_CQL_TOK_RPAREN)) {
+            if (!accept_tok(p, SPATE_CQL_TOK_RPAREN)) {
                 do push_ptr(p, &v, parse_term(p));
-                while (accept(p, SPATE_CQL_TOK_COMMA));
+                while (accept_tok(p, SPATE_CQL_TOK_COMMA));
                 expect(p, SPATE_CQL_TOK_RPAREN);
             }
             t->func.args = v.v;
@@ -864,7 +864,7 @@ static spate_cql_typeref_t *parse_type_inner(parser_t *p) {
                 expect(p, SPATE_CQL_TOK_COMMA);
                 push_ptr(p, &v, parse_type(p));
             } else if (id == SPATE_CQL_TUPLE) {
-                while (accept(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &v, parse_type(p));
+                while (accept_tok(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &v, parse_type(p));
             }
             expect_gt(p);
             ty->args = v.v;
@@ -877,7 +877,7 @@ static spate_cql_typeref_t *parse_type_inner(parser_t *p) {
                                                       "interval", "macaddr", "bitstring"};
     if (!is_name_tok(p, t)) fail_noviable(p);
     const char *name = parse_name(p);
-    if (accept(p, SPATE_CQL_TOK_DOT)) {
+    if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
         ty->ks = name;
         t = peek(p, 0);
         name = parse_name(p);
@@ -967,9 +967,9 @@ static spate_cql_selector_t *parse_selector_primary(parser_t *p) {
         parse_function_name(p, &s->ks, &s->name);
         expect(p, SPATE_CQL_TOK_LPAREN);
         vec_t v = {0};
-        if (!accept(p, SPATE_CQL_TOK_RPAREN)) {
+        if (!accept_tok(p, SPATE_CQL_TOK_RPAREN)) {
             do push_ptr(p, &v, parse_selector(p));
-            while (accept(p, SPATE_CQL_TOK_COMMA));
+            while (accept_tok(p, SPATE_CQL_TOK_COMMA));
             expect(p, SPATE_CQL_TOK_RPAREN);
         }
         s->args = v.v;
@@ -1039,9 +1039,9 @@ static void parse_in_values(parser_t *p, spate_cql_relation_t *r) {
     }
     expect(p, SPATE_CQL_TOK_LPAREN);
     vec_t v = {0};
-    if (!accept(p, SPATE_CQL_TOK_RPAREN)) {
+    if (!accept_tok(p, SPATE_CQL_TOK_RPAREN)) {
         do push_ptr(p, &v, parse_term(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
     }
     r->in_list = true;
@@ -1057,7 +1057,7 @@ static spate_cql_term_t *parse_tuple_value(parser_t *p) {
     spate_cql_term_t *t = new_term(p, SPATE_CQL_TERM_TUPLE, start);
     vec_t v = {0};
     do push_ptr(p, &v, parse_term(p));
-    while (accept(p, SPATE_CQL_TOK_COMMA));
+    while (accept_tok(p, SPATE_CQL_TOK_COMMA));
     expect(p, SPATE_CQL_TOK_RPAREN);
     finish_items(p, t, &v);
     return t;
@@ -1101,7 +1101,7 @@ static void parse_relation_inner(parser_t *p, vec_t *out) {
         }
         vec_t cols = {0};
         do push_ptr(p, &cols, parse_name(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
         r.lhs = SPATE_CQL_LHS_TUPLE;
         r.cols = cols.v;
@@ -1115,9 +1115,9 @@ static void parse_relation_inner(parser_t *p, vec_t *out) {
             } else {
                 expect(p, SPATE_CQL_TOK_LPAREN);
                 vec_t v = {0};
-                if (!accept(p, SPATE_CQL_TOK_RPAREN)) {
+                if (!accept_tok(p, SPATE_CQL_TOK_RPAREN)) {
                     do push_ptr(p, &v, parse_tuple_value(p));
-                    while (accept(p, SPATE_CQL_TOK_COMMA));
+                    while (accept_tok(p, SPATE_CQL_TOK_COMMA));
                     expect(p, SPATE_CQL_TOK_RPAREN);
                 }
                 r.in_list = true;
@@ -1134,7 +1134,7 @@ static void parse_relation_inner(parser_t *p, vec_t *out) {
         p->pos += 2;
         vec_t cols = {0};
         do push_ptr(p, &cols, parse_name(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
         r.lhs = SPATE_CQL_LHS_TOKEN;
         r.cols = cols.v;
@@ -1147,7 +1147,7 @@ static void parse_relation_inner(parser_t *p, vec_t *out) {
     r.cols = one_name(p, parse_name(p));
     r.ncols = 1;
     r.lhs = SPATE_CQL_LHS_COLUMN;
-    if (accept(p, SPATE_CQL_TOK_LBRACKET)) {
+    if (accept_tok(p, SPATE_CQL_TOK_LBRACKET)) {
         r.lhs = SPATE_CQL_LHS_ELEM;
         r.key = parse_term(p);
         expect(p, SPATE_CQL_TOK_RBRACKET);
@@ -1196,11 +1196,11 @@ static void parse_if(parser_t *p, bool *if_exists, spate_cql_relation_t **conds,
         r.cols = one_name(p, parse_name(p));
         r.ncols = 1;
         r.lhs = SPATE_CQL_LHS_COLUMN;
-        if (accept(p, SPATE_CQL_TOK_LBRACKET)) {
+        if (accept_tok(p, SPATE_CQL_TOK_LBRACKET)) {
             r.lhs = SPATE_CQL_LHS_ELEM;
             r.key = parse_term(p);
             expect(p, SPATE_CQL_TOK_RBRACKET);
-        } else if (accept(p, SPATE_CQL_TOK_DOT)) {
+        } else if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
             r.lhs = SPATE_CQL_LHS_FIELD;
             r.field = parse_name(p);
         }
@@ -1260,10 +1260,10 @@ static void parse_property(parser_t *p, vec_t *props) {
                        prop.name);
     expect(p, SPATE_CQL_TOK_EQ);
     const spate_cql_tok_t *start = peek(p, 0);
-    if (accept(p, SPATE_CQL_TOK_LBRACE)) {
+    if (accept_tok(p, SPATE_CQL_TOK_LBRACE)) {
         spate_cql_term_t *m = new_term(p, SPATE_CQL_TERM_MAP, start);
         vec_t keys = {0}, vals = {0};
-        if (!accept(p, SPATE_CQL_TOK_RBRACE)) {
+        if (!accept_tok(p, SPATE_CQL_TOK_RBRACE)) {
             do {
                 const spate_cql_tok_t *kt = peek(p, 0);
                 spate_cql_term_t *k = parse_prop_constant(p, prop.name);
@@ -1278,7 +1278,7 @@ static void parse_property(parser_t *p, vec_t *props) {
                 push_ptr(p, &keys, k);
                 expect(p, SPATE_CQL_TOK_COLON);
                 push_ptr(p, &vals, parse_prop_constant(p, prop.name));
-            } while (accept(p, SPATE_CQL_TOK_COMMA));
+            } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
             expect(p, SPATE_CQL_TOK_RBRACE);
         }
         m->map.keys = keys.v;
@@ -1322,13 +1322,13 @@ static void parse_select(parser_t *p, spate_cql_stmt_select_t *s) {
         else
             s->distinct = true;
     }
-    if (!accept(p, SPATE_CQL_TOK_STAR)) {
+    if (!accept_tok(p, SPATE_CQL_TOK_STAR)) {
         vec_t v = {0};
         do {
             spate_cql_selector_t *sel = parse_selector(p);
             if (accept_kw(p, "as")) sel->alias = parse_name(p);
             push_ptr(p, &v, sel);
-        } while (accept(p, SPATE_CQL_TOK_COMMA));
+        } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         s->sel = v.v;
         s->nsel = v.n;
     }
@@ -1339,7 +1339,7 @@ static void parse_select(parser_t *p, spate_cql_stmt_select_t *s) {
         p->pos += 2;
         vec_t v = {0};
         do push_ptr(p, &v, parse_name(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         s->group_by = v.v;
         s->ngroup_by = v.n;
     }
@@ -1353,7 +1353,7 @@ static void parse_select(parser_t *p, spate_cql_stmt_select_t *s) {
             else
                 accept_kw(p, "asc");
             vec_push(p, &v, &o, sizeof o);
-        } while (accept(p, SPATE_CQL_TOK_COMMA));
+        } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         s->order = v.v;
         s->norder = v.n;
     }
@@ -1399,12 +1399,12 @@ static void parse_insert(parser_t *p, spate_cql_stmt_insert_t *s) {
                     fail_plain(p, SPATE_CQL_PARSE_INVALID, at,
                                "Multiple definitions found for column %s", c);
             push_ptr(p, &cols, c);
-        } while (accept(p, SPATE_CQL_TOK_COMMA));
+        } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
         expect_kw(p, "values");
         expect(p, SPATE_CQL_TOK_LPAREN);
         do push_ptr(p, &vals, parse_term(p));
-        while (accept(p, SPATE_CQL_TOK_COMMA));
+        while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         expect(p, SPATE_CQL_TOK_RPAREN);
         if (cols.n != vals.n)
             fail_plain(p, SPATE_CQL_PARSE_INVALID, cols_at, "Unmatched column names/values");
@@ -1433,18 +1433,18 @@ static void parse_assignment(parser_t *p, vec_t *out) {
     spate_cql_assign_t a;
     memset(&a, 0, sizeof a);
     a.col = parse_name(p);
-    if (accept(p, SPATE_CQL_TOK_LBRACKET)) {
+    if (accept_tok(p, SPATE_CQL_TOK_LBRACKET)) {
         a.kind = SPATE_CQL_ASSIGN_SET_ELEM;
         a.key = parse_term(p);
         expect(p, SPATE_CQL_TOK_RBRACKET);
         expect(p, SPATE_CQL_TOK_EQ);
         a.value = parse_term(p);
-    } else if (accept(p, SPATE_CQL_TOK_DOT)) {
+    } else if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
         a.kind = SPATE_CQL_ASSIGN_SET_FIELD;
         a.field = parse_name(p);
         expect(p, SPATE_CQL_TOK_EQ);
         a.value = parse_term(p);
-    } else if (accept(p, SPATE_CQL_TOK_PLUS_EQ) || accept(p, SPATE_CQL_TOK_MINUS_EQ)) {
+    } else if (accept_tok(p, SPATE_CQL_TOK_PLUS_EQ) || accept_tok(p, SPATE_CQL_TOK_MINUS_EQ)) {
         a.kind = tok_at(p, p->pos - 1)->kind == SPATE_CQL_TOK_PLUS_EQ ? SPATE_CQL_ASSIGN_ADD
                                                                       : SPATE_CQL_ASSIGN_SUB;
         a.value = parse_term(p);
@@ -1454,10 +1454,10 @@ static void parse_assignment(parser_t *p, vec_t *out) {
         if (is_name_tok(p, t) && !at_function(p, 0) && !tok_is_word(p, t, "cast")) {
             /* c = c + v | c = c - v */
             const char *other = parse_name(p);
-            if (accept(p, SPATE_CQL_TOK_PLUS)) {
+            if (accept_tok(p, SPATE_CQL_TOK_PLUS)) {
                 check_same_column(p, t, a.col, other, "X = X + <value>");
                 a.kind = SPATE_CQL_ASSIGN_ADD;
-            } else if (accept(p, SPATE_CQL_TOK_MINUS)) {
+            } else if (accept_tok(p, SPATE_CQL_TOK_MINUS)) {
                 check_same_column(p, t, a.col, other, "X = X - <value>");
                 a.kind = SPATE_CQL_ASSIGN_SUB;
             } else {
@@ -1467,7 +1467,7 @@ static void parse_assignment(parser_t *p, vec_t *out) {
         } else {
             a.kind = SPATE_CQL_ASSIGN_SET;
             a.value = parse_term(p);
-            if (accept(p, SPATE_CQL_TOK_PLUS)) { /* c = v + c */
+            if (accept_tok(p, SPATE_CQL_TOK_PLUS)) { /* c = v + c */
                 const spate_cql_tok_t *at = peek(p, 0);
                 check_same_column(p, at, a.col, parse_name(p), "X = <value> + X");
                 a.kind = SPATE_CQL_ASSIGN_PREPEND;
@@ -1484,7 +1484,7 @@ static void parse_update(parser_t *p, spate_cql_stmt_update_t *s) {
     expect_kw(p, "set");
     vec_t v = {0};
     do parse_assignment(p, &v);
-    while (accept(p, SPATE_CQL_TOK_COMMA));
+    while (accept_tok(p, SPATE_CQL_TOK_COMMA));
     s->set = v.v;
     s->nset = v.n;
     expect_kw(p, "where");
@@ -1500,14 +1500,14 @@ static void parse_delete(parser_t *p, spate_cql_stmt_delete_t *s) {
             spate_cql_deletion_t d;
             memset(&d, 0, sizeof d);
             d.col = parse_name(p);
-            if (accept(p, SPATE_CQL_TOK_LBRACKET)) {
+            if (accept_tok(p, SPATE_CQL_TOK_LBRACKET)) {
                 d.key = parse_term(p);
                 expect(p, SPATE_CQL_TOK_RBRACKET);
-            } else if (accept(p, SPATE_CQL_TOK_DOT)) {
+            } else if (accept_tok(p, SPATE_CQL_TOK_DOT)) {
                 d.field = parse_name(p);
             }
             vec_push(p, &v, &d, sizeof d);
-        } while (accept(p, SPATE_CQL_TOK_COMMA));
+        } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
         s->cols = v.v;
         s->ncols = v.n;
     }
@@ -1548,7 +1548,7 @@ static void parse_batch(parser_t *p, spate_cql_stmt_batch_t *b) {
               tok_is_word(p, t, "delete")))
             fail_noviable(p);
         push_ptr(p, &v, parse_statement(p));
-        accept(p, SPATE_CQL_TOK_SEMI);
+        accept_tok(p, SPATE_CQL_TOK_SEMI);
     }
     expect_kw(p, "batch");
     b->stmts = v.v;
@@ -1574,14 +1574,14 @@ static void parse_table_body(parser_t *p, spate_cql_stmt_create_table_t *s,
             expect(p, SPATE_CQL_TOK_LPAREN);
             nkeys++;
             pk.n = ck.n = 0;
-            if (accept(p, SPATE_CQL_TOK_LPAREN)) {
+            if (accept_tok(p, SPATE_CQL_TOK_LPAREN)) {
                 do push_ptr(p, &pk, parse_name(p));
-                while (accept(p, SPATE_CQL_TOK_COMMA));
+                while (accept_tok(p, SPATE_CQL_TOK_COMMA));
                 expect(p, SPATE_CQL_TOK_RPAREN);
             } else {
                 push_ptr(p, &pk, parse_name(p));
             }
-            while (accept(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &ck, parse_name(p));
+            while (accept_tok(p, SPATE_CQL_TOK_COMMA)) push_ptr(p, &ck, parse_name(p));
             expect(p, SPATE_CQL_TOK_RPAREN);
             continue;
         }
@@ -1599,7 +1599,7 @@ static void parse_table_body(parser_t *p, spate_cql_stmt_create_table_t *s,
             pk.n = ck.n = 0;
             push_ptr(p, &pk, c.name);
         }
-    } while (accept(p, SPATE_CQL_TOK_COMMA));
+    } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
     expect(p, SPATE_CQL_TOK_RPAREN);
     if (nkeys == 0)
         fail_plain(p, SPATE_CQL_PARSE_INVALID, stmt_start,
@@ -1641,7 +1641,7 @@ static void parse_table_body(parser_t *p, spate_cql_stmt_create_table_t *s,
                 else
                     expect_kw(p, "asc");
                 vec_push(p, &order, &o, sizeof o);
-            } while (accept(p, SPATE_CQL_TOK_COMMA));
+            } while (accept_tok(p, SPATE_CQL_TOK_COMMA));
             expect(p, SPATE_CQL_TOK_RPAREN);
         } else if (at_kw(p, 0, "compact") && at_kw(p, 1, "storage")) {
             p->pos += 2;
@@ -1663,12 +1663,12 @@ static void parse_alter_table(parser_t *p, spate_cql_stmt_alter_table_t *s) {
     if (accept_kw(p, "add")) {
         s->op = SPATE_CQL_ALTER_ADD;
         s->if_col = accept_if_not_exists(p);
-        bool paren = accept(p, SPATE_CQL_TOK_LPAREN);
+        bool paren = accept_tok(p, SPATE_CQL_TOK_LPAREN);
         do {
             spate_cql_coldef_t c;
             parse_coldef(p, &c);
             vec_push(p, &cols, &c, sizeof c);
-        } while (paren && accept(p, SPATE_CQL_TOK_COMMA));
+        } while (paren && accept_tok(p, SPATE_CQL_TOK_COMMA));
         if (paren) expect(p, SPATE_CQL_TOK_RPAREN);
     } else if (accept_kw(p, "drop")) {
         if (at_kw(p, 0, "compact") && at_kw(p, 1, "storage")) {
@@ -1678,11 +1678,11 @@ static void parse_alter_table(parser_t *p, spate_cql_stmt_alter_table_t *s) {
         }
         s->op = SPATE_CQL_ALTER_DROP;
         s->if_col = accept_if_exists(p);
-        bool paren = accept(p, SPATE_CQL_TOK_LPAREN);
+        bool paren = accept_tok(p, SPATE_CQL_TOK_LPAREN);
         do {
             spate_cql_coldef_t c = {parse_name(p), NULL, false};
             vec_push(p, &cols, &c, sizeof c);
-        } while (paren && accept(p, SPATE_CQL_TOK_COMMA));
+        } while (paren && accept_tok(p, SPATE_CQL_TOK_COMMA));
         if (paren) expect(p, SPATE_CQL_TOK_RPAREN);
         if (accept_kw(p, "using")) { /* a literal only: DDL takes no markers */
             expect_kw(p, "timestamp");
@@ -1929,7 +1929,7 @@ static spate_status_t parse_run(spate_cql_arena_t *a, spate_cql_lexer_t *lx, boo
     spate_cql_stmt_t *stmt = NULL;
     if (setjmp(p->jb) == 0) {
         if (script) {
-            while (accept(p, SPATE_CQL_TOK_SEMI)) {
+            while (accept_tok(p, SPATE_CQL_TOK_SEMI)) {
             }
             const spate_cql_tok_t *t = peek(p, 0);
             fail_if_lex_error(p, t);
@@ -1959,7 +1959,7 @@ static spate_status_t parse_run(spate_cql_arena_t *a, spate_cql_lexer_t *lx, boo
                 lx->col = t->col;
             }
         } else {
-            while (accept(p, SPATE_CQL_TOK_SEMI)) {
+            while (accept_tok(p, SPATE_CQL_TOK_SEMI)) {
             }
             if (kind_at(p, 0) != SPATE_CQL_TOK_EOF) fail_expect(p, "EOF");
         }
