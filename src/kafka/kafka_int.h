@@ -167,9 +167,9 @@ typedef struct {
      * log's last fsync. unsynced_since is loop time, 0 when clean. */
     int64_t unsynced_records;
     int64_t unsynced_since;
-    /* Compaction: the segment count at the last pass (a pass runs when
-     * another segment has rolled since). */
-    size_t compacted_nseg;
+    /* Compaction: the active segment's base offset at the last pass (a
+     * pass runs when a segment has rolled since); 0 before the first. */
+    int64_t compacted_active_base;
 } kafka_partition_t;
 
 typedef struct kafka_topic {

@@ -658,8 +658,12 @@ static void cleaner_timer_fired(spate_loop_t *l, void *ctx) {
         for (int32_t i = 0; i < t->nparts; i++) {
             kafka_partition_t *p = &t->parts[i];
             size_t nseg = spate_klog_segment_count(p->log);
-            if (nseg < 2 || nseg == p->compacted_nseg) continue;
-            if (kafka_compact_partition(b, t, i, now) >= 0) p->compacted_nseg = nseg;
+            int64_t active, end, size;
+            spate_klog_segment_info(p->log, nseg - 1, &active, &end, &size);
+            /* (retention may delete segments meanwhile: the active one's
+             * base, not the count, tells that one has rolled) */
+            if (nseg < 2 || active == p->compacted_active_base) continue;
+            if (kafka_compact_partition(b, t, i, now) >= 0) p->compacted_active_base = active;
         }
     }
     b->cleaner_timer = spate_loop_timer(l, b->conf.compaction_interval_ms, cleaner_timer_fired, b);
