@@ -40,6 +40,7 @@
 
 #define MAX_REQUEST (100 * 1024 * 1024)
 #define READ_CHUNK (64 * 1024)
+#define READ_BUDGET (4 * 1024 * 1024) /* unprocessed input read per turn */
 
 #define conn_close kafka_conn_close
 static bool conn_process(kafka_conn_t *c);
@@ -320,7 +321,11 @@ static void conn_on_event(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
         ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
         if (n > 0) {
             c->in.len += (size_t)n;
-            if ((size_t)n < READ_CHUNK) break;
+            /* Stop at a short read, and after READ_BUDGET unprocessed
+             * bytes: a producer faster than the log would otherwise
+             * grow c->in for as long as the socket stays readable
+             * (epoll is level-triggered: the rest is read next turn). */
+            if ((size_t)n < READ_CHUNK || c->in.len - c->in_off >= READ_BUDGET) break;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
