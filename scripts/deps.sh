@@ -20,6 +20,7 @@ BUILD_PKGS=(
   librdkafka-dev        # Kafka client (spate topics, spate groups)
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev  # Kafka batch codecs (compaction)
   librocksdb-dev        # CQL store engine
+  libedit-dev           # line editing and history (spate cqlsh)
 )
 # Tests: harness, sanitizers, fuzzing, valgrind and the real clients.
 TEST_PKGS=(

@@ -21,6 +21,8 @@ static const cmd_entry_t commands[] = {
     {"broker", spate_cmd_broker, "a Kafka-compatible broker (single node)"},
     {"topics", spate_cmd_topics, "list, create, describe and delete Kafka topics"},
     {"groups", spate_cmd_groups, "list and describe Kafka consumer groups, with lag"},
+    {"cql", spate_cmd_cql, "a CQL-native-protocol server (Cassandra drivers; single node)"},
+    {"cqlsh", spate_cmd_cqlsh, "a CQL shell (spate cql, Cassandra, ScyllaDB)"},
 };
 
 static void usage(FILE *f) {

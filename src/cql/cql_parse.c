@@ -1497,7 +1497,7 @@ static void parse_delete(parser_t *p, spate_cql_stmt_delete_t *s) {
     if (!at_kw(p, 0, "from")) {
         vec_t v = {0};
         do {
-            spate_cql_deletion_t d;
+            spate_cql_delcol_t d;
             memset(&d, 0, sizeof d);
             d.col = parse_name(p);
             if (accept_tok(p, SPATE_CQL_TOK_LBRACKET)) {

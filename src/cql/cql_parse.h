@@ -374,7 +374,7 @@ typedef struct {
     const char *col;
     spate_cql_term_t *key;
     const char *field;
-} spate_cql_deletion_t;
+} spate_cql_delcol_t;
 
 typedef enum {
     SPATE_CQL_STMT_USE,
@@ -496,8 +496,8 @@ typedef struct {
 
 typedef struct {
     spate_cql_qname_t table;
-    spate_cql_using_t using;    /* TIMESTAMP only */
-    spate_cql_deletion_t *cols; /* ncols == 0: whole rows */
+    spate_cql_using_t using;  /* TIMESTAMP only */
+    spate_cql_delcol_t *cols; /* ncols == 0: whole rows */
     uint32_t ncols;
     spate_cql_relation_t *where;
     uint32_t nwhere;
