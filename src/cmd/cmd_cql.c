@@ -82,6 +82,7 @@ static bool load_config(const char *path, spate_cql_conf_t *c) {
                                        "commitlog_sync_period_ms",
                                        "block_cache_bytes",
                                        "write_buffer_bytes",
+                                       "users",
                                        NULL};
     spate_conf_t conf;
     spate_conf_err_t err = {{0}};
@@ -153,6 +154,28 @@ static bool load_config(const char *path, spate_cql_conf_t *c) {
     case SPATE_OK: c->write_buffer_bytes = (size_t)v; break;
     case SPATE_ENOENT: break;
     default: goto out;
+    }
+    const spate_conf_node_t *u = spate_conf_get(m, "users");
+    if (u && u->kind != SPATE_CONF_MAP) {
+        spate_conf_errorf(&conf, u, &err, "expected a map of user: password");
+        goto out;
+    }
+    c->nusers = 0;
+    for (const spate_conf_node_t *e = u ? u->child : NULL; e; e = e->next) {
+        if (e->kind != SPATE_CONF_SCALAR || !e->value || !e->value[0]) {
+            spate_conf_errorf(&conf, e, &err, "the password must be a non-empty string");
+            goto out;
+        }
+        if (c->nusers == SPATE_CQL_MAX_USERS || strlen(e->key) >= sizeof c->users[0].name ||
+            strlen(e->value) >= sizeof c->users[0].password || !e->key[0]) {
+            spate_conf_errorf(&conf, e, &err,
+                              "at most %d users, names and passwords under 128 bytes",
+                              SPATE_CQL_MAX_USERS);
+            goto out;
+        }
+        snprintf(c->users[c->nusers].name, sizeof c->users[0].name, "%s", e->key);
+        snprintf(c->users[c->nusers].password, sizeof c->users[0].password, "%s", e->value);
+        c->nusers++;
     }
     ok = true;
 out:
@@ -250,8 +273,9 @@ int spate_cmd_cql(int argc, char **argv) {
         snprintf(colon + 1, sizeof addr - (size_t)(colon + 1 - addr), "%d",
                  spate_cql_server_port(s));
     spate_log(SPATE_LOG_INFO, CMD,
-              "listening on %s (CQL native protocol v4; data in %s; commitlog_sync %s)", addr,
-              c.data_dir, c.commitlog_batch ? "batch" : "periodic");
+              "listening on %s (CQL native protocol v4; data in %s; commitlog_sync %s%s)", addr,
+              c.data_dir, c.commitlog_batch ? "batch" : "periodic",
+              c.nusers ? "; PasswordAuthenticator" : "");
     spate_status_t st = spate_cql_server_run(s);
     spate_log(SPATE_LOG_INFO, CMD, "shutting down");
     running = NULL;

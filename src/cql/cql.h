@@ -72,6 +72,8 @@ spate_status_t spate_cql_type_by_name(const char *name, size_t len, spate_cql_ty
 /* The server (`spate cql`; cql_server.c)                              */
 /* ------------------------------------------------------------------ */
 
+#define SPATE_CQL_MAX_USERS 32
+
 typedef struct {
     spate_net_addr_t listen; /* default 127.0.0.1:9042 */
     char data_dir[1024];     /* default spate-data/cql; holds schema.cql */
@@ -90,6 +92,14 @@ typedef struct {
     int64_t commitlog_sync_period_ms;
     size_t block_cache_bytes;  /* RocksDB block cache, default 8 MiB */
     size_t write_buffer_bytes; /* RocksDB memtable of the cells family, default 16 MiB */
+    /* PasswordAuthenticator: with any user, a connection must log in
+     * (SASL PLAIN in AUTH_RESPONSE) after STARTUP. nusers == 0: no
+     * authentication (AllowAllAuthenticator). */
+    struct {
+        char name[128];
+        char password[128];
+    } users[SPATE_CQL_MAX_USERS];
+    int nusers;
 } spate_cql_conf_t;
 
 void spate_cql_conf_default(spate_cql_conf_t *c);

@@ -52,6 +52,10 @@ typedef struct cql_prepared cql_prepared_t;
  *              ┌────┐                      ┌────┐
  *              ▼    │      STARTUP         ▼    │
  *   accept ─▶ NEW ──┴──────────────────▶ READY ─┘
+ *              │ STARTUP, with users         ▲
+ *              └─────────▶ AUTH ─────────────┘ AUTH_RESPONSE (SASL PLAIN)
+ *                 AUTHENTICATE   │ ▲            accepted: AUTH_SUCCESS
+ *                                └─┘ refused: Bad credentials (0x0100)
  *              │  other: Protocol error     │  STARTUP again: Protocol error
  *              │  "Unexpected message X,    │
  *              │   expecting STARTUP or     │
@@ -64,6 +68,7 @@ typedef struct cql_prepared cql_prepared_t;
  * later frame with another version is refused with a Protocol error. */
 typedef enum {
     CQL_CONN_NEW,
+    CQL_CONN_AUTH, /* STARTUP answered AUTHENTICATE: only AUTH_RESPONSE (or OPTIONS) now */
     CQL_CONN_READY,
 } cql_conn_state_t;
 
@@ -81,6 +86,7 @@ struct cql_conn {
     uint8_t version; /* 0 until the first frame */
     unsigned events; /* CQL_EVENT_* from REGISTER */
     char *keyspace;  /* USE; malloc'd, NULL until then */
+    char user[128];  /* the logged-in user ("" without authentication) */
     spate_buf_t in, out;
     size_t in_off, out_off;
     bool closing; /* close once out is flushed; read nothing more */

@@ -705,8 +705,59 @@ static void on_startup(cql_reply_t *rp, cql_conn_t *c, const spate_cql_request_t
                         (int)SPATE_MIN(v.len, 64), v.p);
         return;
     }
+    if (c->srv->conf.nusers > 0) {
+        c->state = CQL_CONN_AUTH;
+        spate_cql_response_t r = {.opcode = SPATE_CQL_OP_AUTHENTICATE};
+        r.authenticator = slice("org.apache.cassandra.auth.PasswordAuthenticator");
+        write_response(rp, &r);
+        return;
+    }
     c->state = CQL_CONN_READY;
     spate_cql_response_t r = {.opcode = SPATE_CQL_OP_READY};
+    write_response(rp, &r);
+}
+
+/* Compares without an early exit on the first difference. */
+static bool same_secret(const char *a, const uint8_t *b, size_t blen) {
+    size_t alen = strlen(a);
+    unsigned diff = alen != blen;
+    for (size_t i = 0; i < blen; i++) diff |= (unsigned)(uint8_t)a[i < alen ? i : 0] ^ b[i];
+    return diff == 0 && alen > 0;
+}
+
+/* AUTH_RESPONSE with a SASL PLAIN token: [authzid] NUL user NUL password. */
+static void on_auth_response(cql_reply_t *rp, cql_conn_t *c, const spate_cql_request_t *req) {
+    const uint8_t *t = (const uint8_t *)req->token.p;
+    size_t n = req->token.len > 0 ? (size_t)req->token.len : 0;
+    const uint8_t *z1 = n ? memchr(t, 0, n) : NULL;
+    const uint8_t *z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - t)) : NULL;
+    if (!z2) {
+        cql_reply_error(rp, SPATE_CQL_ERR_PROTOCOL,
+                        "Authentication failed: the token is not a SASL PLAIN response");
+        return;
+    }
+    const uint8_t *user = z1 + 1, *pass = z2 + 1;
+    size_t ulen = (size_t)(z2 - user), plen = n - (size_t)(pass - t);
+    const spate_cql_conf_t *cf = &c->srv->conf;
+    bool ok = false;
+    for (int i = 0; i < cf->nusers; i++) {
+        if (strlen(cf->users[i].name) == ulen && memcmp(cf->users[i].name, user, ulen) == 0) {
+            ok = same_secret(cf->users[i].password, pass, plen);
+            break;
+        }
+    }
+    if (!ok) {
+        spate_log(SPATE_LOG_WARN, "cql", "%s: login refused for user '%.*s'", c->peer,
+                  (int)SPATE_MIN(ulen, 64), (const char *)user);
+        cql_reply_error(rp, SPATE_CQL_ERR_BAD_CREDENTIALS,
+                        "Provided username %.*s and/or password are incorrect",
+                        (int)SPATE_MIN(ulen, 128), (const char *)user);
+        return;
+    }
+    snprintf(c->user, sizeof c->user, "%.*s", (int)ulen, (const char *)user);
+    c->state = CQL_CONN_READY;
+    spate_cql_response_t r = {.opcode = SPATE_CQL_OP_AUTH_SUCCESS};
+    r.token = (spate_slice_t){NULL, SPATE_CQL_NULL};
     write_response(rp, &r);
 }
 
@@ -988,9 +1039,17 @@ static void conn_frame(cql_conn_t *c, const spate_cql_header_t *h, const uint8_t
                         "Unexpected message STARTUP, the connection is already initialized");
         return;
     }
-    if (h->opcode == SPATE_CQL_OP_AUTH_RESPONSE) {
+    if (c->state == CQL_CONN_AUTH && h->opcode != SPATE_CQL_OP_AUTH_RESPONSE &&
+        h->opcode != SPATE_CQL_OP_OPTIONS) {
         cql_reply_error(&rp, SPATE_CQL_ERR_PROTOCOL,
-                        "Unexpected message AUTH_RESPONSE, authentication is not enabled");
+                        "Unexpected message %s, expecting AUTH_RESPONSE", name);
+        return;
+    }
+    if (c->state != CQL_CONN_AUTH && h->opcode == SPATE_CQL_OP_AUTH_RESPONSE) {
+        cql_reply_error(&rp, SPATE_CQL_ERR_PROTOCOL,
+                        c->srv->conf.nusers ? "Unexpected message AUTH_RESPONSE"
+                                            : "Unexpected message AUTH_RESPONSE, authentication "
+                                              "is not enabled");
         return;
     }
     spate_cql_request_t req;
@@ -1009,6 +1068,7 @@ static void conn_frame(cql_conn_t *c, const spate_cql_header_t *h, const uint8_t
     case SPATE_CQL_OP_PREPARE: on_prepare(&rp, c, &req); break;
     case SPATE_CQL_OP_EXECUTE: on_execute(&rp, c, &req); break;
     case SPATE_CQL_OP_BATCH: on_batch(&rp, c, &req); break;
+    case SPATE_CQL_OP_AUTH_RESPONSE: on_auth_response(&rp, c, &req); break;
     default: cql_reply_error(&rp, SPATE_CQL_ERR_PROTOCOL, "Unexpected message %s", name); break;
     }
     spate_cql_request_free(&req);
