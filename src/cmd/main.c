@@ -23,6 +23,7 @@ static const cmd_entry_t commands[] = {
     {"groups", spate_cmd_groups, "list and describe Kafka consumer groups, with lag"},
     {"cql", spate_cmd_cql, "a CQL-native-protocol server (Cassandra drivers; single node)"},
     {"cqlsh", spate_cmd_cqlsh, "a CQL shell (spate cql, Cassandra, ScyllaDB)"},
+    {"validate", spate_cmd_validate, "check a pipeline file (stream jobs) without running it"},
 };
 
 static void usage(FILE *f) {
