@@ -31,7 +31,8 @@ TEST_PKGS=(
 )
 # Benchmarks (bench/): load generator and the peers we compare against.
 BENCH_PKGS=(wrk nginx-light  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
-  redis-server nats-server libhiredis-dev)  # broker peers: Redis Streams, NATS JetStream
+  redis-server nats-server libhiredis-dev  # broker peers: Redis Streams, NATS JetStream
+  postgresql libpq-dev)  # CQL store peer: PostgreSQL 15 (bench/run_cql.sh)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

@@ -24,6 +24,8 @@ static void help(void) {
            "  -e, --execute STATEMENTS  run these statements and exit\n"
            "  -k, --keyspace KEYSPACE   USE this keyspace first\n"
            "  -f, --file FILE           run the statements in FILE and exit\n"
+           "  -u, --username USER       log in as USER (PasswordAuthenticator)\n"
+           "  -p, --password PASSWORD   USER's password (default: $SPATE_CQL_PASSWORD)\n"
            "  --connect-timeout MS      default 5000\n"
            "  --request-timeout MS      default 12000\n"
            "  --log-level LEVEL         debug, info, warn, error or off\n"
@@ -57,6 +59,12 @@ int spate_cmd_cqlsh(int argc, char **argv) {
         } else if (strcmp(a, "-k") == 0 || strcmp(a, "--keyspace") == 0) {
             if (!v) return spate_cmd_usage_error(CMD, "%s needs a keyspace", a);
             o.keyspace = v;
+        } else if (strcmp(a, "-u") == 0 || strcmp(a, "--username") == 0) {
+            if (!v) return spate_cmd_usage_error(CMD, "%s needs a user name", a);
+            o.username = v;
+        } else if (strcmp(a, "-p") == 0 || strcmp(a, "--password") == 0) {
+            if (!v) return spate_cmd_usage_error(CMD, "%s needs a password", a);
+            o.password = v;
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) {
             if (!v) return spate_cmd_usage_error(CMD, "%s needs a file", a);
             file = v;
@@ -76,6 +84,7 @@ int spate_cmd_cqlsh(int argc, char **argv) {
         i++;
     }
     if (!o.host) o.host = "127.0.0.1:9042";
+    if (o.username && !o.password) o.password = getenv("SPATE_CQL_PASSWORD");
     if (file && o.execute) return spate_cmd_usage_error(CMD, "-e and -f exclude each other");
     if (file) {
         FILE *f = fopen(file, "r");

@@ -47,4 +47,33 @@ int64_t cql_exec_timestamp(spate_cql_server_t *srv);
  * d->paging_state say, or an ERROR. */
 void cql_select_run(cql_reply_t *rp, const cql_dml_t *d);
 
+/* The result columns of a SELECT on a user table: cql_select_resolve,
+ * plus token(pk...) (a bigint column whose col is NULL). For PREPARE's
+ * result metadata. 0, or an ERROR code with the message in msg. */
+int32_t cql_select_columns(spate_cql_arena_t *a, const cql_table_t *t,
+                           const spate_cql_stmt_select_t *s, cql_selection_t *out, char *msg,
+                           size_t msglen);
+
+/* ---- terms (cql_exec.c; the read path may use them too) ---- */
+
+/* Evaluates a term as a value of column col's type: a constant, a bind
+ * marker (values[index], validated), null, a collection / tuple literal
+ * ([..] {..} {k: v} (..)), a type hint, or one of the functions users
+ * write in statements (now(), uuid(), currentTimestamp(), toTimestamp(x),
+ * toDate(x), toUnixTimestamp(x), minTimeuuid(x), maxTimeuuid(x),
+ * currentDate(), currentTime(), xAsBlob(x), blobAsX(x)). Frozen sets and
+ * maps come out sorted and without duplicates, as Cassandra serializes
+ * them. *out is the serialized value (in the arena or borrowed from
+ * values), or {NULL, SPATE_CQL_NULL} / {NULL, SPATE_CQL_UNSET}. Returns 0,
+ * or an ERROR code with Cassandra's message in msg. */
+int32_t cql_exec_term(spate_cql_server_t *srv, spate_cql_arena_t *a, const cql_column_t *col,
+                      const spate_cql_term_t *term, const spate_slice_t *values, uint32_t nvalues,
+                      spate_slice_t *out, char *msg, size_t msglen);
+/* The same for any type (collection elements, map keys, ...): name is the
+ * receiver's name in messages ("value(c)", "key(m)"). */
+int32_t cql_exec_term_as(spate_cql_server_t *srv, spate_cql_arena_t *a, const char *name,
+                         const spate_cql_datatype_t *type, const spate_cql_term_t *term,
+                         const spate_slice_t *values, uint32_t nvalues, spate_slice_t *out,
+                         char *msg, size_t msglen);
+
 #endif /* SPATE_CQL_EXEC_H */

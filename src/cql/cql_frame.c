@@ -932,7 +932,9 @@ static void metadata_free(spate_cql_metadata_t *md) {
 }
 
 /* Rows metadata (bind false) or Prepared bind metadata (bind true). */
-static spate_status_t rd_metadata(spate_rd_t *r, spate_cql_metadata_t *md, bool bind) {
+/* bind: a PREPARED answer's bind metadata, which carries the partition
+ * key indexes from v4 on (pk: version >= 4). */
+static spate_status_t rd_metadata(spate_rd_t *r, spate_cql_metadata_t *md, bool bind, bool pk) {
     int32_t allowed = bind ? SPATE_CQL_MD_GLOBAL_TABLES_SPEC
                            : SPATE_CQL_MD_GLOBAL_TABLES_SPEC | SPATE_CQL_MD_HAS_MORE_PAGES |
                                  SPATE_CQL_MD_NO_METADATA;
@@ -941,7 +943,7 @@ static spate_status_t rd_metadata(spate_rd_t *r, spate_cql_metadata_t *md, bool 
     if (md->flags & ~allowed) return SPATE_EINVAL;
     TRY(spate_rd_i32(r, &md->columns_count));
     if (md->columns_count < 0) return SPATE_EINVAL;
-    if (bind) {
+    if (bind && pk) {
         TRY(spate_rd_i32(r, &md->pk_count));
         if (md->pk_count < 0 || (size_t)md->pk_count * 2 > spate_rd_left(r)) return SPATE_EINVAL;
         if (md->pk_count && !(md->pk_index = malloc((size_t)md->pk_count * sizeof *md->pk_index)))
@@ -990,12 +992,12 @@ static spate_status_t rd_schema_change(spate_rd_t *r, spate_cql_schema_change_t 
     return SPATE_EINVAL;
 }
 
-static spate_status_t rd_result(spate_rd_t *r, spate_cql_result_t *res) {
+static spate_status_t rd_result(spate_rd_t *r, spate_cql_result_t *res, uint8_t version) {
     TRY(spate_rd_i32(r, &res->kind));
     switch (res->kind) {
     case SPATE_CQL_RESULT_VOID: return SPATE_OK;
     case SPATE_CQL_RESULT_ROWS: {
-        TRY(rd_metadata(r, &res->metadata, false));
+        TRY(rd_metadata(r, &res->metadata, false, false));
         TRY(spate_rd_i32(r, &res->rows_count));
         if (res->rows_count < 0) return SPATE_EINVAL;
         uint64_t cells = (uint64_t)res->rows_count * (uint64_t)res->metadata.columns_count;
@@ -1008,8 +1010,8 @@ static spate_status_t rd_result(spate_rd_t *r, spate_cql_result_t *res) {
     case SPATE_CQL_RESULT_SET_KEYSPACE: return spate_cql_rd_string(r, &res->keyspace);
     case SPATE_CQL_RESULT_PREPARED:
         TRY(spate_cql_rd_short_bytes(r, &res->id));
-        TRY(rd_metadata(r, &res->metadata, true));
-        return rd_metadata(r, &res->result_metadata, false);
+        TRY(rd_metadata(r, &res->metadata, true, version >= 4));
+        return rd_metadata(r, &res->result_metadata, false, false);
     case SPATE_CQL_RESULT_SCHEMA_CHANGE: return rd_schema_change(r, &res->change);
     default: return SPATE_EINVAL;
     }
@@ -1025,7 +1027,8 @@ static spate_status_t rd_event(spate_rd_t *r, spate_cql_event_t *ev) {
     return SPATE_EINVAL;
 }
 
-static spate_status_t rd_response(spate_rd_t *r, uint8_t flags, spate_cql_response_t *resp) {
+static spate_status_t rd_response(spate_rd_t *r, uint8_t flags, uint8_t version,
+                                  spate_cql_response_t *resp) {
     if (flags & SPATE_CQL_FLAG_TRACING) {
         TRY(spate_cql_rd_uuid(r, resp->tracing_id));
         resp->has_tracing_id = true;
@@ -1038,7 +1041,7 @@ static spate_status_t rd_response(spate_rd_t *r, uint8_t flags, spate_cql_respon
     case SPATE_CQL_OP_READY: return SPATE_OK;
     case SPATE_CQL_OP_AUTHENTICATE: return spate_cql_rd_string(r, &resp->authenticator);
     case SPATE_CQL_OP_SUPPORTED: return spate_cql_rd_string_multimap(r, &resp->supported);
-    case SPATE_CQL_OP_RESULT: return rd_result(r, &resp->result);
+    case SPATE_CQL_OP_RESULT: return rd_result(r, &resp->result, version);
     case SPATE_CQL_OP_EVENT: return rd_event(r, &resp->event);
     case SPATE_CQL_OP_AUTH_CHALLENGE:
     case SPATE_CQL_OP_AUTH_SUCCESS: return spate_cql_rd_bytes(r, &resp->token);
@@ -1052,7 +1055,7 @@ spate_status_t spate_cql_response_decode(const spate_cql_header_t *h, const void
     resp->opcode = h->opcode;
     spate_rd_t r;
     spate_rd_init(&r, body, len);
-    spate_status_t st = rd_response(&r, h->flags, resp);
+    spate_status_t st = rd_response(&r, h->flags, h->version, resp);
     if (st != SPATE_OK) {
         spate_cql_response_free(resp);
         return body_status(st);
@@ -1112,14 +1115,15 @@ static spate_status_t wr_error(spate_buf_t *b, const spate_cql_error_t *e) {
     }
 }
 
-static spate_status_t wr_metadata(spate_buf_t *b, const spate_cql_metadata_t *md, bool bind) {
+static spate_status_t wr_metadata(spate_buf_t *b, const spate_cql_metadata_t *md, bool bind,
+                                  bool pk) {
     int32_t allowed = bind ? SPATE_CQL_MD_GLOBAL_TABLES_SPEC
                            : SPATE_CQL_MD_GLOBAL_TABLES_SPEC | SPATE_CQL_MD_HAS_MORE_PAGES |
                                  SPATE_CQL_MD_NO_METADATA;
     if ((md->flags & ~allowed) || md->columns_count < 0) return SPATE_EINVAL;
     TRY(spate_wr_i32(b, md->flags));
     TRY(spate_wr_i32(b, md->columns_count));
-    if (bind) {
+    if (bind && pk) {
         if (md->pk_count < 0 || (md->pk_count && !md->pk_index)) return SPATE_EINVAL;
         TRY(spate_wr_i32(b, md->pk_count));
         for (int32_t i = 0; i < md->pk_count; i++) TRY(spate_wr_u16(b, md->pk_index[i]));
@@ -1157,7 +1161,7 @@ static spate_status_t wr_schema_change(spate_buf_t *b, const spate_cql_schema_ch
     return fn ? spate_cql_wr_string_list(b, &c->arg_types) : SPATE_OK;
 }
 
-static spate_status_t wr_result(spate_buf_t *b, const spate_cql_result_t *res) {
+static spate_status_t wr_result(spate_buf_t *b, const spate_cql_result_t *res, uint8_t version) {
     switch (res->kind) {
     case SPATE_CQL_RESULT_VOID: return spate_wr_i32(b, res->kind);
     case SPATE_CQL_RESULT_ROWS: {
@@ -1180,8 +1184,8 @@ static spate_status_t wr_result(spate_buf_t *b, const spate_cql_result_t *res) {
     case SPATE_CQL_RESULT_PREPARED:
         TRY(spate_wr_i32(b, res->kind));
         TRY(wr_slice_string(b, res->id));
-        TRY(wr_metadata(b, &res->metadata, true));
-        return wr_metadata(b, &res->result_metadata, false);
+        TRY(wr_metadata(b, &res->metadata, true, version >= 4));
+        return wr_metadata(b, &res->result_metadata, false, false);
     case SPATE_CQL_RESULT_SCHEMA_CHANGE:
         TRY(spate_wr_i32(b, res->kind));
         return wr_schema_change(b, &res->change);
@@ -1202,13 +1206,14 @@ static spate_status_t wr_event(spate_buf_t *b, const spate_cql_event_t *ev) {
     return SPATE_EINVAL;
 }
 
-static spate_status_t wr_response_body(spate_buf_t *b, const spate_cql_response_t *resp) {
+static spate_status_t wr_response_body(spate_buf_t *b, const spate_cql_response_t *resp,
+                                       uint8_t version) {
     switch (resp->opcode) {
     case SPATE_CQL_OP_ERROR: return wr_error(b, &resp->error);
     case SPATE_CQL_OP_READY: return SPATE_OK;
     case SPATE_CQL_OP_AUTHENTICATE: return wr_slice_string(b, resp->authenticator);
     case SPATE_CQL_OP_SUPPORTED: return spate_cql_wr_string_multimap(b, &resp->supported);
-    case SPATE_CQL_OP_RESULT: return wr_result(b, &resp->result);
+    case SPATE_CQL_OP_RESULT: return wr_result(b, &resp->result, version);
     case SPATE_CQL_OP_EVENT: return wr_event(b, &resp->event);
     case SPATE_CQL_OP_AUTH_CHALLENGE:
     case SPATE_CQL_OP_AUTH_SUCCESS: return wr_slice_bytes(b, resp->token);
@@ -1234,7 +1239,7 @@ spate_status_t spate_cql_response_write(spate_buf_t *b, uint8_t version, int16_t
     if (st == SPATE_OK && resp->warnings.n) st = spate_cql_wr_string_list(b, &resp->warnings);
     if (st == SPATE_OK && resp->custom_payload.n)
         st = spate_cql_wr_bytes_map(b, &resp->custom_payload);
-    if (st == SPATE_OK) st = wr_response_body(b, resp);
+    if (st == SPATE_OK) st = wr_response_body(b, resp, version);
     if (st == SPATE_OK) st = spate_cql_frame_end(b, mark);
     if (st != SPATE_OK) buf_cut(b, mark);
     return st;
@@ -1252,7 +1257,7 @@ spate_status_t spate_cql_rows_begin(spate_cql_rows_t *w, spate_buf_t *b,
     w->cell_off = SIZE_MAX;
     spate_status_t st = spate_wr_i32(b, SPATE_CQL_RESULT_ROWS);
     w->md_off = b->len;
-    if (st == SPATE_OK) st = wr_metadata(b, md, false);
+    if (st == SPATE_OK) st = wr_metadata(b, md, false, false);
     w->count_off = b->len;
     if (st == SPATE_OK) st = spate_wr_i32(b, 0);
     if (st != SPATE_OK) {

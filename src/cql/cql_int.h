@@ -171,7 +171,8 @@ typedef struct {
 typedef struct {
     cql_bound_t *stmts;
     uint32_t n;
-    int batch_type; /* -1: not a batch; else SPATE_CQL_BATCH_* */
+    int batch_type;                       /* -1: not a batch; else SPATE_CQL_BATCH_* */
+    const spate_cql_using_t *batch_using; /* BEGIN BATCH's own USING, else NULL */
     uint16_t consistency;
     uint16_t serial_consistency;
     int64_t timestamp;          /* client timestamp in µs, INT64_MIN: none */

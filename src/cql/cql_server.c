@@ -298,7 +298,8 @@ static const cql_table_t *resolve_table(cql_reply_t *rp, const spate_cql_qname_t
     }
     const cql_keyspace_t *kk = cql_schema_keyspace(rp->srv->schema, k);
     if (!kk) {
-        cql_reply_error(rp, SPATE_CQL_ERR_INVALID, "Keyspace '%s' does not exist", k);
+        /* Quoted only for USE, as Cassandra 3.x (validateKeyspace). */
+        cql_reply_error(rp, SPATE_CQL_ERR_INVALID, "Keyspace %s does not exist", k);
         return NULL;
     }
     const cql_table_t *t = cql_schema_table(rp->srv->schema, k, q->name);
@@ -489,6 +490,7 @@ static void run_stmt(cql_reply_t *rp, spate_cql_arena_t *a, const spate_cql_stmt
         d.stmts = m;
         d.n = b->n;
         d.batch_type = (int)b->type;
+        d.batch_using = &b->using;
         cql_exec_dml(rp, &d);
         return;
     }
@@ -621,7 +623,7 @@ static int32_t prepared_metadata(spate_cql_server_t *srv, spate_cql_arena_t *a,
             return SPATE_CQL_ERR_INVALID;
         }
         if (!cql_schema_keyspace(srv->schema, k)) {
-            snprintf(msg, msglen, "Keyspace '%s' does not exist", k);
+            snprintf(msg, msglen, "Keyspace %s does not exist", k);
             return SPATE_CQL_ERR_INVALID;
         }
         const cql_table_t *t = cql_schema_table(srv->schema, k, mq->name);
@@ -674,7 +676,9 @@ static int32_t prepared_metadata(spate_cql_server_t *srv, spate_cql_arena_t *a,
     }
     if (st->kind == SPATE_CQL_STMT_SELECT && main) {
         cql_selection_t sel;
-        int32_t code = cql_select_resolve(a, main, &st->select, &sel, msg, msglen);
+        /* User tables may also select token(pk) (cql_select.c). */
+        int32_t code = main->sys ? cql_select_resolve(a, main, &st->select, &sel, msg, msglen)
+                                 : cql_select_columns(a, main, &st->select, &sel, msg, msglen);
         if (code) return code;
         if (cql_select_metadata(a, main, &sel, rmd) != SPATE_OK) goto nomem;
     }
@@ -1400,6 +1404,7 @@ void spate_cql_server_free(spate_cql_server_t *s) {
 void cql_server_reset(spate_cql_server_t *srv) {
     prep_clear(srv);
     cql_schema_clear_user(srv->schema);
+    cql_exec_schema_changed(srv); /* its views pointed into the tables just freed */
 }
 
 /* ------------------------------------------------------------------ */

@@ -3,7 +3,8 @@
  *
  * Statements come from -e, from a script on stdin, or interactively
  * (libedit: line editing and a history file). A statement ends at a ';'
- * outside quotes, $$ strings and comments (cql_shell_split); each is sent
+ * outside quotes, $$ strings and comments, a BEGIN BATCH at the ";" after
+ * APPLY BATCH (cql_shell_split); each is sent
  * as a QUERY and its answer printed as cqlsh prints it:
  *
  *    id | name          headers left-justified, values right-justified,
@@ -12,18 +13,20 @@
  *                       then "(N rows)"
  *   (1 rows)
  *
- * Values are rendered by spate_cql_value_to_text (cqlsh's formats); null
- * prints as "null". Every page of a result is fetched (page size 5000).
- * Errors go to stderr as "<stdin>:LINE:InvalidRequest (0x2200): ..."; the
- * exit status is 2 when any statement failed (as cqlsh -e), 0 otherwise.
+ * It uses only the public client API (cql.h). Values are rendered by
+ * spate_cql_answer_cell_text (cqlsh's formats); null prints as "null".
+ * Every page of a result is fetched (page size 5000). Errors go to stderr
+ * as "<stdin>:LINE:InvalidRequest (0x2200): ..."; the exit status is 2
+ * when any statement failed (as cqlsh -e), 0 otherwise. A connection lost
+ * between statements is made again by the next one (the client does it).
  */
-#include "cql_client.h"
 #include "cql_shell.h"
 
 #include <editline/readline.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define SHELL_PAGE 5000
@@ -32,10 +35,39 @@
  * ';'), or 0 when text holds no complete statement. Quotes ('..' with ''
  * escapes, ".." identifiers), $$..$$ strings and comments (--, //, / * * /)
  * hide ';'. */
+static bool word_is(const char *w, size_t n, const char *kw) {
+    return n == strlen(kw) && strncasecmp(w, kw, n) == 0;
+}
+
+static bool word_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+}
+
 size_t cql_shell_split(const char *text, size_t len) {
+    /* A BEGIN BATCH ... APPLY BATCH; holds ';' after each statement: it
+     * ends at the ';' that follows APPLY BATCH (words outside quotes and
+     * comments; the last two are remembered). */
+    bool batch = false, first = true;
+    const char *w1 = NULL, *w2 = NULL; /* the last two words, w2 the newer */
+    size_t n1 = 0, n2 = 0;
     for (size_t i = 0; i < len; i++) {
         char ch = text[i];
-        if (ch == ';') return i + 1;
+        if (word_char(ch)) {
+            size_t j = i;
+            while (j < len && word_char(text[j])) j++;
+            if (first) batch = word_is(text + i, j - i, "begin");
+            first = false;
+            w1 = w2, n1 = n2;
+            w2 = text + i, n2 = j - i;
+            i = j - 1;
+            continue;
+        }
+        if (ch == ';') {
+            if (!batch || (w1 && word_is(w1, n1, "apply") && word_is(w2, n2, "batch")))
+                return i + 1;
+            continue;
+        }
         if (ch == '\'' || ch == '"') {
             for (i++; i < len; i++)
                 if (text[i] == ch) {
@@ -141,37 +173,35 @@ static void table_print(FILE *f, const table_t *t) {
     free(w);
 }
 
-/* Adds the rows of one RESULT Rows answer to t. */
-static spate_status_t table_add(table_t *t, const spate_cql_result_t *res) {
-    const spate_cql_metadata_t *md = &res->metadata;
+/* Adds the rows of one Rows answer to t. */
+static void table_add(table_t *t, const spate_cql_answer_t *a) {
     if (!t->names) {
-        t->ncols = md->columns_count;
+        t->ncols = spate_cql_answer_columns(a);
         t->names = spate_xcalloc((size_t)SPATE_MAX(t->ncols, 1), sizeof *t->names);
         for (int c = 0; c < t->ncols; c++) {
-            const spate_slice_t *n = &md->columns[c].name;
-            t->names[c] = spate_xmalloc((size_t)n->len + 1);
-            memcpy(t->names[c], n->p, (size_t)n->len);
-            t->names[c][n->len] = '\0';
+            size_t n;
+            const char *name = spate_cql_answer_column_name(a, c, &n);
+            t->names[c] = spate_xmalloc(n + 1);
+            memcpy(t->names[c], name, n);
+            t->names[c][n] = '\0';
         }
     }
-    size_t need = (t->nrows + (size_t)res->rows_count) * (size_t)t->ncols;
+    int32_t rows = spate_cql_answer_rows(a);
+    size_t need = (t->nrows + (size_t)rows) * (size_t)t->ncols;
     if (need > t->cap) {
         size_t cap = SPATE_MAX(need, t->cap * 2);
         t->cells = spate_xrealloc(t->cells, cap * sizeof *t->cells);
         memset(t->cells + t->cap, 0, (cap - t->cap) * sizeof *t->cells);
         t->cap = cap;
     }
-    for (int32_t r = 0; r < res->rows_count; r++, t->nrows++)
+    for (int32_t r = 0; r < rows; r++, t->nrows++)
         for (int c = 0; c < t->ncols; c++) {
-            const spate_slice_t *v = &res->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
             spate_buf_t *b = &t->cells[t->nrows * (size_t)t->ncols + (size_t)c];
-            if (!v->p)
-                spate_buf_puts(b, "null");
-            else if (spate_cql_value_to_text(&md->columns[c].type, v->p, (size_t)v->len, b) !=
-                     SPATE_OK)
+            if (spate_cql_answer_cell_text(a, r, c, b) != SPATE_OK) {
+                spate_buf_reset(b);
                 spate_buf_puts(b, "<malformed value>");
+            }
         }
-    return SPATE_OK;
 }
 
 /* ---- running statements ---- */
@@ -184,43 +214,31 @@ typedef struct {
 } shell_t;
 
 static void run_one(shell_t *sh, const char *stmt, int line) {
-    spate_cql_exec_opts_t o;
-    spate_cql_exec_opts_default(&o);
-    o.page_size = SHELL_PAGE;
+    spate_cql_query_t *q = spate_cql_query_new(stmt);
+    spate_cql_query_set_page_size(q, SHELL_PAGE);
     table_t t = {0};
-    spate_buf_t state = SPATE_BUF_INIT;
     for (;;) {
         spate_cql_answer_t *a = NULL;
-        char err[1024];
-        spate_status_t st = spate_cql_query(sh->client, stmt, &o, &a, err, sizeof err);
-        if (st != SPATE_OK) {
-            fprintf(sh->err, "%s:%d:%s\n", sh->where, line, err);
+        if (spate_cql_client_execute(sh->client, q, &a) != SPATE_OK) {
+            fprintf(sh->err, "%s:%d:%s\n", sh->where, line, spate_cql_client_error(sh->client));
             sh->failures++;
             spate_cql_answer_free(a);
             break;
         }
-        const spate_cql_result_t *res = &a->resp.result;
-        if (res->kind != SPATE_CQL_RESULT_ROWS) {
+        if (spate_cql_answer_kind(a) != SPATE_CQL_ANSWER_ROWS) {
             spate_cql_answer_free(a);
             break;
         }
-        table_add(&t, res);
-        bool more =
-            (res->metadata.flags & SPATE_CQL_MD_HAS_MORE_PAGES) && res->metadata.paging_state.p;
-        if (more) {
-            spate_buf_reset(&state);
-            spate_buf_append(&state, res->metadata.paging_state.p,
-                             (size_t)res->metadata.paging_state.len);
-            o.paging_state = (spate_slice_t){state.data, (int32_t)state.len};
-        }
+        table_add(&t, a);
+        bool more = spate_cql_query_next_page(q, a);
         spate_cql_answer_free(a);
         if (!more) {
             table_print(sh->out, &t);
             break;
         }
     }
-    spate_buf_free(&state);
     table_free(&t);
+    spate_cql_query_free(q);
 }
 
 /* Runs every complete statement in text; returns how many bytes were
@@ -289,6 +307,8 @@ int spate_cql_shell_run(const spate_cql_shell_opts_t *o) {
     spate_cql_client_conf_default(&conf);
     conf.contact_points = o->host;
     conf.keyspace = o->keyspace;
+    conf.username = o->username;
+    conf.password = o->password;
     if (o->connect_timeout_ms > 0) conf.connect_timeout_ms = o->connect_timeout_ms;
     if (o->request_timeout_ms > 0) conf.request_timeout_ms = o->request_timeout_ms;
     char err[512];

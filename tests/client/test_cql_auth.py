@@ -124,6 +124,26 @@ class Auth(unittest.TestCase):
         self.assertIn("requires authentication", str(cm.exception))
         c.shutdown()
 
+    def test_cqlsh(self):
+        addr = f"127.0.0.1:{self.port}"
+        q = "SELECT cluster_name FROM system.local;"
+        r = subprocess.run([SPATE, "cqlsh", addr, "-u", "cassandra", "-p", "s3cret", "-e", q],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("spate", r.stdout)
+        env = dict(os.environ, SPATE_CQL_PASSWORD="p@ss: word")
+        r = subprocess.run([SPATE, "cqlsh", addr, "-u", "app", "-e", q], capture_output=True,
+                           text=True, timeout=30, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([SPATE, "cqlsh", addr, "-u", "cassandra", "-p", "nope", "-e", q],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Provided username cassandra and/or password are incorrect", r.stderr)
+        r = subprocess.run([SPATE, "cqlsh", addr, "-e", q], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("asks for authentication", r.stderr)
+
     def test_raw_sequence(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
         s.sendall(frame(0x01, string_map({"CQL_VERSION": "3.0.0"})))
