@@ -151,6 +151,8 @@ typedef struct {
 void cql_reply_error(cql_reply_t *rp, int32_t code, const char *fmt, ...) SPATE_PRINTF(3, 4);
 void cql_reply_error_full(cql_reply_t *rp, const spate_cql_error_t *e);
 void cql_reply_void(cql_reply_t *rp);
+/* Void with warnings (the WARNING flag; v4 only: dropped for v3). */
+void cql_reply_void_warn(cql_reply_t *rp, const spate_slice_t *warnings, uint16_t n);
 /* A frame written piecewise (Rows): begin opens it; end closes it, or, if
  * st is not OK (the writer ran out of memory), drops what was written and
  * answers a Server error instead. */

@@ -114,6 +114,16 @@ void cql_reply_void(cql_reply_t *rp) {
     write_response(rp, &r);
 }
 
+void cql_reply_void_warn(cql_reply_t *rp, const spate_slice_t *warnings, uint16_t n) {
+    spate_cql_response_t r = {.opcode = SPATE_CQL_OP_RESULT};
+    r.result.kind = SPATE_CQL_RESULT_VOID;
+    if (rp->version >= 4) {
+        r.warnings.n = n;
+        r.warnings.v = (spate_slice_t *)warnings;
+    }
+    write_response(rp, &r);
+}
+
 spate_status_t cql_reply_begin(cql_reply_t *rp, uint8_t opcode, size_t *mark) {
     spate_cql_header_t h = {
         .version = rp->version, .response = true, .stream = rp->stream, .opcode = opcode};

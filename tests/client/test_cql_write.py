@@ -354,6 +354,36 @@ class Writes(unittest.TestCase):
         self.assertEqual(self.one("SELECT v FROM b1 WHERE k = 7").v, 7)
         log("logged, unlogged and text batches; atomic on error")
 
+    def test_batch_warnings(self):
+        s = self.s
+        s.execute("CREATE TABLE bw (k int PRIMARY KEY, v text)")
+        ins = s.prepare("INSERT INTO bw (k, v) VALUES (?, ?)")
+
+        def warnings(b):
+            f = s.execute_async(b)
+            f.result()
+            return f.warnings or []
+
+        b = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for i in range(12):
+            b.add(ins, (i, "x"))
+        self.assertEqual(warnings(b), [
+            "Unlogged batch covering 12 partitions detected against table [w.bw]. You should "
+            "use a logged batch for atomicity, or asynchronous writes for performance."])
+        b = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for i in range(10):
+            b.add(ins, (i % 3, "x"))
+        self.assertEqual(warnings(b), [])  # 3 partitions: under Cassandra's threshold of 10
+        b = BatchStatement()
+        for i in range(3):
+            b.add(ins, (i, "y" * 3000))
+        w = warnings(b)
+        self.assertEqual(len(w), 1)
+        self.assertRegex(w[0], r"^Batch for \[w\.bw\] is of size \d+, exceeding specified "
+                               r"threshold of 5120 by \d+\.$")
+        self.assertEqual(self.one("SELECT count(*) FROM bw").count, 12)
+        log("batch warnings: unlogged over 10 partitions, size over 5 KiB")
+
     # ---- functions, truncate, errors ----
 
     def test_functions(self):
