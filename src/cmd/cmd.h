@@ -24,6 +24,7 @@ int spate_cmd_groups(int argc, char **argv);
 int spate_cmd_cql(int argc, char **argv);
 int spate_cmd_cqlsh(int argc, char **argv);
 int spate_cmd_validate(int argc, char **argv);
+int spate_cmd_stream(int argc, char **argv);
 
 /* Shared option helpers (cmd_util.c). */
 

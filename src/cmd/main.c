@@ -24,6 +24,7 @@ static const cmd_entry_t commands[] = {
     {"cql", spate_cmd_cql, "a CQL-native-protocol server (Cassandra drivers; single node)"},
     {"cqlsh", spate_cmd_cqlsh, "a CQL shell (spate cql, Cassandra, ScyllaDB)"},
     {"validate", spate_cmd_validate, "check a pipeline file (stream jobs) without running it"},
+    {"stream", spate_cmd_stream, "run stream jobs: Kafka → transform → CQL/file/stdout"},
 };
 
 static void usage(FILE *f) {

@@ -261,4 +261,23 @@ spate_status_t spate_stream_parse_time(const char *s, size_t n, int64_t *ms);
  * ("250ms", "30s", "1m", "2h"). Pure; SPATE_EINVAL / SPATE_ERANGE. */
 spate_status_t spate_stream_parse_duration(const char *s, int64_t *ms);
 
+/* ================================================================== */
+/* Running jobs (stream_run.c)                                         */
+/* ================================================================== */
+
+typedef struct {
+    const char *job;          /* run only this job (NULL: every job) */
+    const char *metrics_addr; /* "host:port": GET /metrics (Prometheus text); NULL: none */
+    volatile int *stop;       /* set (by a signal handler) to stop every job */
+} spate_stream_run_opts_t;
+
+/* Runs the pipeline's jobs, one thread each, until *o->stop is set; then
+ * every job stops consuming, lets its sink settle what is in flight,
+ * commits its offsets and ends. Refused at start (SPATE_EINVAL, reason in
+ * err): an unknown job, a PostgreSQL sink, a window (not implemented
+ * yet). SPATE_OK when every job ended cleanly; SPATE_ERR when one failed
+ * at run time (reasons logged). p is borrowed and must outlive the call. */
+spate_status_t spate_stream_run(const spate_stream_pipeline_t *p, const spate_stream_run_opts_t *o,
+                                char *err, size_t errlen);
+
 #endif /* SPATE_STREAM_H */

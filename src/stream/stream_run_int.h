@@ -1,0 +1,132 @@
+/*
+ * stream_run_int.h — private interface of the stream runtime (spate
+ * stream at run time): the job loop (stream_run.c), its sinks
+ * (stream_sink_cql.c, stream_sink_file.c) and its metrics
+ * (stream_metrics.c).
+ *
+ * A running job is one thread owning one librdkafka consumer, one
+ * librdkafka producer for the dead-letter topic (when there is one) and
+ * one sink. Every record taken from the consumer gets a token — its place
+ * in its partition's in-flight ring — and is settled exactly once by
+ * srun_ack (the sink stored it, a filter dropped it, or its dead letter
+ * was delivered). The commit point of a partition is the offset of its
+ * oldest unsettled record, or one past the last record seen when none is
+ * in flight:
+ *
+ *   ring of partition p      head                       tail
+ *                             │                          │
+ *   seq     ...  17    18    19    20    21    22    23   ▼
+ *   offset       (settled,  105   106   107   108   109
+ *                 popped)   acked  -    acked  -     -
+ *                            ▲ commit point: 105 is settled, so the ring
+ *                              pops it; 106 is not: commit 106
+ *
+ * Invariants: tokens are issued in offset order per partition; a ring
+ * slot is reused only after its record was settled and popped; a
+ * partition's state lives until the job ends (a revoked partition is
+ * drained first, so no token outlives its partition's assignment).
+ */
+#ifndef SPATE_STREAM_RUN_INT_H
+#define SPATE_STREAM_RUN_INT_H
+
+#include "stream.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+
+typedef struct srun_job srun_job_t;
+
+typedef struct {
+    char *topic; /* owned */
+    int32_t partition;
+    bool assigned;
+    bool paused;
+    /* The in-flight ring: slot seq & (cap - 1) for seq in [head, tail). */
+    int64_t *offs;
+    uint8_t *acked;
+    uint64_t cap, head, tail;
+    int64_t next_offset; /* one past the last record seen; -1: none yet */
+    int64_t committed;   /* last offset committed (or asked to be); -1 */
+    int64_t lag;         /* high watermark - commit point, -1 unknown */
+} srun_part_t;
+
+/* A record's place: settle it with srun_ack / srun_fail. */
+typedef struct {
+    srun_part_t *part;
+    uint64_t seq;
+} srun_token_t;
+
+/* Sink latency histogram: upper bounds in microseconds (the last bucket
+ * is +Inf). */
+#define SRUN_HIST_N 16
+extern const int64_t srun_hist_bounds_us[SRUN_HIST_N - 1];
+
+typedef struct {
+    uint64_t in, out, dropped, failed, dead_lettered;
+    uint64_t hist[SRUN_HIST_N];
+    uint64_t hist_sum_us;
+} srun_counters_t;
+
+/* A sink: the job calls write for every record that passed, poll from its
+ * loop (timeout_ms: how long it may wait for answers), flush at commit
+ * points (make durable and settle what was written) and close at the end
+ * (after a final drain). write must settle the token exactly once, now or
+ * later (srun_ack / srun_fail). */
+typedef struct {
+    const char *name;
+    spate_status_t (*open)(srun_job_t *j, void **state, char *err, size_t errlen);
+    void (*write)(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok);
+    void (*poll)(void *state, int timeout_ms);
+    void (*flush)(void *state);
+    void (*close)(void *state);
+} srun_sink_ops_t;
+
+extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout;
+
+struct srun_job {
+    const spate_stream_job_t *conf;
+    volatile int *stop;
+    rd_kafka_t *rk;  /* consumer */
+    rd_kafka_t *dlq; /* producer, NULL without a dead-letter topic */
+    const srun_sink_ops_t *sink;
+    void *sink_state;
+    srun_part_t **parts; /* every partition ever assigned; owned */
+    size_t nparts, capparts;
+    int64_t inflight; /* unsettled records, all partitions */
+    bool paused;      /* backpressure: every assigned partition paused */
+    bool fatal;       /* a sink failed for good: stop the job, exit 1 */
+    int64_t dlq_pending;
+    spate_stream_runner_t runner;
+    spate_stream_record_t rec;
+    srun_counters_t c;
+    /* metrics: the rendering for /metrics, refreshed by the job thread */
+    pthread_mutex_t mu;
+    spate_buf_t prom;
+    bool want_prom;
+    uint64_t last_in, last_out;
+    int64_t last_log_ms;
+};
+
+/* Settles a record as done (stored, dropped or dead-lettered);
+ * latency_ns >= 0 is recorded in the sink histogram. */
+void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns);
+/* Fails a record: produced to the dead-letter topic with the original
+ * key and value and the reason (settled once delivered), or, without a
+ * dead-letter topic, logged, counted and settled. m may be NULL when the
+ * caller passes the bytes instead. */
+void srun_fail(srun_job_t *j, srun_token_t tok, const char *reason, const void *key, size_t klen,
+               const void *val, size_t vlen);
+/* Marks the job failed for good (the sink cannot go on). */
+void srun_fatal(srun_job_t *j, const char *fmt, ...) SPATE_PRINTF(2, 3);
+
+/* Metrics (stream_metrics.c). */
+void srun_hist_add(srun_counters_t *c, int64_t ns);
+/* The latency below which share q (0..1) of the samples fall, in µs (the
+ * bucket's upper bound; -1 when empty). */
+int64_t srun_hist_quantile(const srun_counters_t *c, double q);
+/* One log line about the job (every 10 s and at exit). */
+void srun_metrics_log(srun_job_t *j, int64_t now_ms);
+/* Re-renders the job's Prometheus text into j->prom (under j->mu). */
+void srun_metrics_render(srun_job_t *j);
+
+#endif /* SPATE_STREAM_RUN_INT_H */

@@ -1,0 +1,480 @@
+# test_stream_e2e.py — `spate stream` end to end: spate randomuser →
+# spate fetch → users_created (spate broker, confluent_kafka) → spate stream
+# → spark_streams.created_users (spate cql, read back with python3-cassandra).
+#
+#   Stream.test_1_stream_dlq_commit
+#       N users + a known number of malformed messages (not JSON, missing
+#       id, bad UUID) over 6 partitions; the job's rows == distinct users;
+#       the dead-letter topic holds exactly the malformed messages, with the
+#       original bytes and spate.error/topic/partition/offset/job headers;
+#       the group's committed offsets == the end offsets (lag 0); SIGTERM
+#       exits 0; /metrics serves the counts as Prometheus text
+#   Stream.test_2_kill9_restart
+#       N more users; the processor is killed (-9) mid-stream and restarted:
+#       exact row count again, lag 0
+#   Stream.test_3_two_processes_one_killed
+#       two processors in one group over a 6-partition topic, one killed
+#       midway: the other takes its partitions over, exact row count, lag 0
+#   Stream.test_4_refusals
+#       a postgres sink is refused at start naming the job; an invalid file
+#       is refused with FILE:LINE
+#
+# Every server runs from $SPATE on a free loopback port with its data under
+# a temp dir and is stopped by pid (tearDownModule kills what is left).
+# N = 20000 (SPATE_LONG_TESTS=1: 100000). KEEP_TMP=1 keeps the temp dir.
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import uuid
+
+from cassandra.cluster import Cluster
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+SPATE = os.environ.get("SPATE")
+if not SPATE:
+    sys.exit("SPATE must name the spate binary")
+
+N = 100000 if os.environ.get("SPATE_LONG_TESTS") == "1" else 20000
+TMPDIR = tempfile.mkdtemp(prefix="spate_stream_test_")
+STARTED = []  # every Popen this file started; only these are ever signalled
+logging.basicConfig(level=logging.ERROR)
+
+BROKER_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(Kafka protocol;")
+CQL_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(CQL")
+
+
+def tearDownModule():
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if os.environ.get("KEEP_TMP"):
+        print(f"kept {TMPDIR}", file=sys.stderr)
+    else:
+        shutil.rmtree(TMPDIR, ignore_errors=True)
+
+
+def log(msg):
+    print("    checked: " + msg, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def start_server(name, args, port_re, timeout=20.0):
+    """Starts `spate <args>` and waits for its port line; (proc, port, log)."""
+    log_path = os.path.join(TMPDIR, name + ".log")
+    with open(log_path, "wb") as logf:
+        proc = subprocess.Popen([SPATE, *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=logf)
+    STARTED.append(proc)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = port_re.search(read(log_path))
+        if m:
+            return proc, int(m.group(1)), log_path
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"{name} did not start:\n" + read(log_path))
+
+
+class Processor:
+    """One `spate stream` process."""
+    count = 0
+
+    def __init__(self, config, args=()):
+        Processor.count += 1
+        self.log_path = os.path.join(TMPDIR, f"stream.{Processor.count}.log")
+        with open(self.log_path, "wb") as logf:
+            self.proc = subprocess.Popen([SPATE, "stream", "--config", config, *args],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=logf)
+        STARTED.append(self.proc)
+
+    def log_text(self):
+        return read(self.log_path)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM; must exit 0 within 60 s."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("spate stream did not exit within 60 s of SIGTERM\n"
+                                 + self.log_text())
+        if rc != 0:
+            raise AssertionError(f"spate stream exit status {rc} after SIGTERM\n"
+                                 + self.log_text())
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+PIPELINE = """
+log_level: info
+stream:
+  jobs:
+    - name: {job}
+      source:
+        kafka:
+          bootstrap: {bootstrap}
+          topics: [{topic}]
+          group: {group}
+          start: earliest
+          properties:
+            session.timeout.ms: 6000
+            heartbeat.interval.ms: 500
+      transform:
+        - map:
+            require: [id, first_name, last_name, email, username]
+            cast:
+              id: uuid
+              post_code: text
+            select: [id, first_name, last_name, gender, address, post_code, email,
+                     username, dob, registered_date, phone, picture]
+      sink:
+        cql:
+          contact_points: [127.0.0.1:{cql_port}]
+          keyspace: spark_streams
+          table: {table}
+          create: true
+          concurrency: 64
+      dead_letter:
+        topic: {topic}_dlq
+      delivery:
+        max_in_flight: 5000
+        commit_interval_ms: 200
+"""
+
+
+class Stream(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.broker, cls.bport, cls.blog = start_server(
+            "broker", ["broker", "--listen", "127.0.0.1:0", "--data-dir",
+                       os.path.join(TMPDIR, "broker-data")], BROKER_RE)
+        cls.cql, cls.cport, cls.clog = start_server(
+            "cql", ["cql", "--listen", "127.0.0.1:0", "--data-dir",
+                    os.path.join(TMPDIR, "cql-data")], CQL_RE)
+        cls.bootstrap = f"127.0.0.1:{cls.bport}"
+        # Users as the scheduler's fetch task makes them: spate fetch
+        # against a spate randomuser this test starts.
+        rport = free_port()
+        ru = subprocess.Popen([SPATE, "randomuser", "--listen", f"127.0.0.1:{rport}",
+                               "--log-level", "warn"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        STARTED.append(ru)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{rport}/health", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        users_path = os.path.join(TMPDIR, "users.jsonl")
+        subprocess.run([SPATE, "fetch", "--url", f"http://127.0.0.1:{rport}/api/?seed=e2e",
+                        "--count", str(2 * N), "--out", users_path, "--log-level", "warn"],
+                       check=True, timeout=300)
+        ru.terminate()
+        ru.wait()
+        with open(users_path, "rb") as f:
+            cls.users = [line.rstrip(b"\n") for line in f if line.strip()]
+        assert len(cls.users) == 2 * N, len(cls.users)
+        cls.ids = [json.loads(u)["id"] for u in cls.users]
+        cls.session_cluster = Cluster(["127.0.0.1"], port=cls.cport)
+        cls.admin = AdminClient({"bootstrap.servers": cls.bootstrap})
+        for t in ("users_created", "users_scale"):
+            cls.admin.create_topics([NewTopic(t, num_partitions=6, replication_factor=1)])[t] \
+                .result(10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.session_cluster.shutdown()
+
+    # ---- helpers ----
+
+    def pipeline(self, name, **kw):
+        kw.setdefault("bootstrap", self.bootstrap)
+        kw.setdefault("cql_port", self.cport)
+        path = os.path.join(TMPDIR, name + ".yaml")
+        with open(path, "w") as f:
+            f.write(PIPELINE.format(**kw))
+        return path
+
+    def produce(self, topic, values):
+        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20,
+                      "enable.idempotence": True})
+        failed = []
+
+        def dr(err, msg):
+            if err:
+                failed.append(err)
+        for i, (key, value) in enumerate(values):
+            while True:
+                try:
+                    p.produce(topic, key=key, value=value, on_delivery=dr)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+            if i % 1000 == 0:
+                p.poll(0)
+        self.assertEqual(p.flush(30), 0)
+        self.assertEqual(failed, [])
+
+    def user_msgs(self, lo, hi):
+        return [(self.ids[i].encode(), self.users[i]) for i in range(lo, hi)]
+
+    def offsets(self, topic, group):
+        """(committed, end) summed over the topic's 6 partitions."""
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                      "enable.auto.commit": False})
+        try:
+            tps = [TopicPartition(topic, p) for p in range(6)]
+            committed = c.committed(tps, timeout=10)
+            end = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps]
+            return [max(tp.offset, 0) for tp in committed], end
+        finally:
+            c.close()
+
+    def wait_caught_up(self, topic, group, procs, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            committed, end = self.offsets(topic, group)
+            if committed == end:
+                return committed
+            for p in procs:
+                self.assertTrue(p.alive(), "spate stream exited:\n" + p.log_text())
+            if time.monotonic() > deadline:
+                self.fail(f"committed {committed} != end {end} after {timeout} s\n"
+                          + "\n".join(p.log_text()[-3000:] for p in procs))
+            time.sleep(0.25)
+
+    def wait_progress(self, topic, group, at_least, procs, timeout=60):
+        deadline = time.monotonic() + timeout
+        while sum(self.offsets(topic, group)[0]) < at_least:
+            for p in procs:
+                self.assertTrue(p.alive(), "spate stream exited:\n" + p.log_text())
+            if time.monotonic() > deadline:
+                self.fail("no progress\n" + "\n".join(p.log_text()[-3000:] for p in procs))
+            time.sleep(0.05)
+
+    def rows(self, table):
+        s = self.session_cluster.connect()
+        try:
+            return s.execute(f"SELECT count(*) FROM spark_streams.{table}").one()[0]
+        finally:
+            s.shutdown()
+
+    def dlq(self, topic, want):
+        """Every message of the dead-letter topic (1 partition, auto-created)."""
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "dlq-reader",
+                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        try:
+            tp = TopicPartition(topic, 0, 0)
+            end = c.get_watermark_offsets(tp, timeout=10)[1]
+            c.assign([tp])
+            got = []
+            deadline = time.monotonic() + 20
+            while len(got) < end and time.monotonic() < deadline:
+                m = c.poll(0.2)
+                if m is not None and not m.error():
+                    got.append(m)
+            return got
+        finally:
+            c.close()
+
+    # ---- tests ----
+
+    def test_1_stream_dlq_commit(self):
+        malformed = ([(b"bad-json-%d" % i, b"{not json %d" % i) for i in range(5)]
+                     + [(b"no-id-%d" % i, json.dumps({"first_name": "x", "last_name": "y",
+                                                       "email": "e", "username": "u%d" % i})
+                         .encode()) for i in range(5)]
+                     + [(b"bad-uuid-%d" % i, json.dumps({"id": "not-a-uuid-%d" % i,
+                                                         "first_name": "x", "last_name": "y",
+                                                         "email": "e", "username": "u"})
+                         .encode()) for i in range(5)])
+        msgs = self.user_msgs(0, N)
+        # the malformed ones spread among the users
+        for k, m in enumerate(malformed):
+            msgs.insert((k + 1) * (N // (len(malformed) + 1)), m)
+        self.produce("users_created", msgs)
+        t0 = time.monotonic()
+        mport = free_port()
+        proc = Processor(self.pipeline("p1", job="created_users", topic="users_created",
+                                       group="e2e", table="created_users"),
+                         ["--metrics", f"127.0.0.1:{mport}"])
+        committed = self.wait_caught_up("users_created", "e2e", [proc])
+        secs = time.monotonic() - t0
+        self.assertEqual(sum(committed), N + len(malformed))
+        log(f"{N + len(malformed)} messages streamed in {secs:.1f} s "
+            f"({(N + len(malformed)) / secs:.0f}/s); committed == end offsets on 6 partitions")
+        time.sleep(1.2)  # one metrics refresh
+        text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5) \
+            .read().decode()
+        self.assertIn(f'spate_stream_records_in_total{{job="created_users"}} {N + 15}', text)
+        self.assertIn(f'spate_stream_records_out_total{{job="created_users"}} {N}', text)
+        self.assertIn('spate_stream_records_dead_lettered_total{job="created_users"} 15', text)
+        self.assertRegex(text, r'spate_stream_lag\{job="created_users",topic="users_created",'
+                               r'partition="\d"\} 0')
+        self.assertIn('spate_stream_sink_latency_seconds_count{job="created_users"} ' + str(N),
+                      text)
+        log("/metrics: in, out, dead-lettered, lag 0, latency histogram")
+        proc.stop()
+        self.assertIn("job created_users: in", proc.log_text())
+        self.assertEqual(self.rows("created_users"), len(set(self.ids[:N])))
+        log(f"rows == distinct users ({len(set(self.ids[:N]))})")
+        dl = self.dlq("users_created_dlq", len(malformed))
+        self.assertEqual(len(dl), len(malformed))
+        by_key = {m.key(): m for m in dl}
+        self.assertEqual(set(by_key), {k for k, _ in malformed})
+        for key, value in malformed:
+            m = by_key[key]
+            self.assertEqual(m.value(), value)  # the original bytes
+            h = dict(m.headers())
+            self.assertEqual(h["spate.topic"], b"users_created")
+            self.assertEqual(h["spate.job"], b"created_users")
+            self.assertIn(int(h["spate.partition"]), range(6))
+            self.assertGreaterEqual(int(h["spate.offset"]), 0)
+            err = h["spate.error"].decode()
+            if key.startswith(b"bad-json"):
+                self.assertIn("json", err.lower())
+            elif key.startswith(b"no-id"):
+                self.assertEqual(err, "required field 'id' is missing")
+            else:
+                self.assertIn("is not a UUID", err)
+        log("dead-letter topic == the 15 malformed messages, original bytes, spate.* headers")
+
+    def test_2_kill9_restart(self):
+        self.produce("users_created", self.user_msgs(N, 2 * N))
+        cfg = self.pipeline("p2", job="created_users", topic="users_created", group="e2e",
+                            table="created_users")
+        before = sum(self.offsets("users_created", "e2e")[0])
+        proc = Processor(cfg)
+        self.wait_progress("users_created", "e2e", before + N // 4, [proc])
+        proc.kill9()
+        mid = sum(self.offsets("users_created", "e2e")[0])
+        self.assertLess(mid, before + N, "killed too late to test anything")
+        log(f"killed -9 after {mid - before} of {N} new messages were committed")
+        proc = Processor(cfg)
+        self.wait_caught_up("users_created", "e2e", [proc])
+        proc.stop()
+        self.assertEqual(self.rows("created_users"), len(set(self.ids)))
+        log(f"restarted: rows == distinct users ({len(set(self.ids))}), lag 0")
+
+    def test_3_two_processes_one_killed(self):
+        self.produce("users_scale", self.user_msgs(0, N))
+        cfg = self.pipeline("p3", job="scale", topic="users_scale", group="scale",
+                            table="scale_users")
+        a, b = Processor(cfg), Processor(cfg)
+        deadline = time.monotonic() + 30
+        while not ("assigned 3 partitions" in a.log_text()
+                   and "assigned 3 partitions" in b.log_text()):
+            self.assertLess(time.monotonic(), deadline,
+                            "the two processors did not split 6 partitions\n"
+                            + a.log_text() + b.log_text())
+            time.sleep(0.05)
+        self.wait_progress("users_scale", "scale", N // 5, [a, b])
+        a.kill9()
+        log("two processors split the 6 partitions 3/3; one killed -9 midway")
+        self.wait_caught_up("users_scale", "scale", [b])
+        self.assertIn("assigned 6 partitions", b.log_text())
+        b.stop()
+        self.assertEqual(self.rows("scale_users"), len(set(self.ids[:N])))
+        log(f"the survivor took all 6 over: rows == distinct users ({len(set(self.ids[:N]))})")
+
+    def test_5_file_and_stdout_sinks(self):
+        """The JSON-lines file sink (fsync'd before the commit) and the stdout
+        sink: every record once, as the program made it, and lag 0."""
+        topic = "to_files"
+        self.admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic] \
+            .result(10)
+        n = 500
+        self.produce(topic, self.user_msgs(0, n) + [(b"bad", b"{not json")])
+        out = os.path.join(TMPDIR, "file_sink.jsonl")
+        for kind, sink in (("file", "file: {path: %s}" % out), ("stdout", "stdout: {}")):
+            path = os.path.join(TMPDIR, kind + "_sink.yaml")
+            with open(path, "w") as f:
+                f.write(f"""stream:
+  jobs:
+    - name: {kind}s
+      source:
+        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: g_{kind}, start: earliest}}
+      transform:
+        - map: {{select: [id, email]}}
+      sink:
+        {sink}
+      dead_letter: {{topic: {topic}_dlq_{kind}}}
+      delivery: {{commit_interval_ms: 200}}
+""")
+            logp = os.path.join(TMPDIR, kind + "_sink.log")
+            outp = os.path.join(TMPDIR, kind + "_sink.out")
+            with open(logp, "wb") as lf, open(outp, "wb") as of:
+                proc = subprocess.Popen([SPATE, "stream", "--config", path], stdout=of, stderr=lf)
+                STARTED.append(proc)
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    committed, end = self.offsets(topic, "g_" + kind)
+                    if sum(committed) == sum(end) == n + 1:
+                        break
+                    time.sleep(0.2)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0, read(logp))
+            committed, end = self.offsets(topic, "g_" + kind)
+            self.assertEqual((sum(committed), sum(end)), (n + 1, n + 1))
+            lines = read(out if kind == "file" else outp).splitlines()
+            recs = [json.loads(line) for line in lines]
+            self.assertEqual(len(recs), n)
+            self.assertEqual({r["id"] for r in recs}, set(self.ids[:n]))
+            self.assertTrue(all(set(r) == {"id", "email"} for r in recs))
+        log("file and stdout sinks: every record once, offsets committed")
+
+    def test_4_refusals(self):
+        path = os.path.join(TMPDIR, "pg.yaml")
+        with open(path, "w") as f:
+            f.write("stream:\n  jobs:\n    - name: to_pg\n      source: {kafka: {topics: [t]}}\n"
+                    "      sink: {postgres: {url: 'host=x', table: t, key: [id]}}\n")
+        r = subprocess.run([SPATE, "stream", "--config", path], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"job to_pg: the postgres sink is not implemented yet", r.stderr)
+        with open(path, "w") as f:
+            f.write("stream:\n  jobs:\n    - name: j\n      source: {kafka: {topics: t}}\n"
+                    "      sink: {stdout: {}}\n")
+        r = subprocess.run([SPATE, "stream", "--config", path], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr.decode(), re.escape(path) + r":4: ")
+        log("postgres sink refused naming the job; an invalid file refused with FILE:LINE")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
