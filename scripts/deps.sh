@@ -21,6 +21,8 @@ BUILD_PKGS=(
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev  # Kafka batch codecs (compaction)
   librocksdb-dev        # CQL store engine
   libedit-dev           # line editing and history (spate cqlsh)
+  libpq-dev             # PostgreSQL client (stream postgres sink, scheduler metadata and staging)
+  libsqlite3-dev        # scheduler metadata and staging (the default backend)
 )
 # Tests: harness, sanitizers, fuzzing, valgrind and the real clients.
 TEST_PKGS=(
@@ -28,11 +30,12 @@ TEST_PKGS=(
   curl python3 python3-yaml
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
   python3-cassandra              # real CQL driver (DataStax 3.25) against spate cql
+  postgresql                     # PostgreSQL 15: the stream postgres sink test; CQL bench peer
 )
 # Benchmarks (bench/): load generator and the peers we compare against.
 BENCH_PKGS=(wrk nginx-light  # librdkafka-dev (bench_kafka) is in BUILD_PKGS
-  redis-server nats-server libhiredis-dev  # broker peers: Redis Streams, NATS JetStream
-  postgresql libpq-dev)  # CQL store peer: PostgreSQL 15 (bench/run_cql.sh)
+  redis-server nats-server libhiredis-dev)  # broker peers: Redis Streams, NATS JetStream
+  # (postgresql, the CQL store peer of bench/run_cql.sh, is in TEST_PKGS)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

@@ -1,27 +1,28 @@
 #!/usr/bin/env bash
-# `make run`: the main job on embedded defaults.
+# `make run`: the main job — the whole pipeline with one command, `spate up`
+# on the embedded defaults (a copy of examples/pipeline.yaml, written to
+# ./spate-data/pipeline.yaml): randomuser source, broker, CQL store, stream
+# processor and scheduler as supervised children, data under ./spate-data
+# (kept between runs), the standard ports 8088, 9092, 9042, 9108, 8793.
 #
-# Until the broker, store and stream processor exist (see the issues), the
-# main job is the pipeline's ingestion step: it starts `spate randomuser`
-# (the randomuser.me-compatible source) on a free loopback port, fetches
-# users from it with `spate fetch` and prints them as the pipeline will
-# carry them (format_user records), then stops the server it started.
+#   make run                      runs until Ctrl-C (stops everything, exit 0)
+#   SPATE_RUN_ONCE=1 make run     one DAG run end to end, checked, then stop
+#   SPATE_RUN_COUNT=N             users for the one run without a scheduler
+#                                 (with one, the DAG's params.count: 1000)
+#
+# A spate built without the `scheduler` command would never produce users,
+# so then make run does the one-run form: `spate up --once` fetches the users
+# itself and exits 0 only when every one of them is in
+# spark_streams.created_users.
 set -euo pipefail
 SPATE=${1:-build/spate}
-COUNT=${SPATE_RUN_COUNT:-5}
-log=$(mktemp)
-"$SPATE" randomuser --listen 127.0.0.1:0 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/api/.*|\1|p' "$log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "spate randomuser did not start" >&2; cat "$log" >&2; exit 1; }
-cat "$log" >&2
-url=http://127.0.0.1:$port/api/
-echo "== spate fetch --url $url --count $COUNT" >&2
-"$SPATE" fetch --url "$url" --count "$COUNT"
+args=(up)
+[ -n "${SPATE_RUN_COUNT:-}" ] && args+=(--count "$SPATE_RUN_COUNT")
+if [ "${SPATE_RUN_ONCE:-0}" = 1 ]; then
+  args+=(--once)
+elif ! "$SPATE" help scheduler >/dev/null 2>&1; then
+  echo "run.sh: this spate has no scheduler yet: running one pass (spate up --once)" >&2
+  args+=(--once)
+fi
+echo "== $SPATE ${args[*]}" >&2
+exec "$SPATE" "${args[@]}"

@@ -37,14 +37,15 @@
 
 typedef enum {
     SPATE_OK = 0,
-    SPATE_ERR = -1,      /* generic failure; details were logged or set */
-    SPATE_AGAIN = -2,    /* need more input (a parser saw a short buffer) */
-    SPATE_ENOMEM = -3,   /* allocation failed */
-    SPATE_EINVAL = -4,   /* malformed input or bad argument */
-    SPATE_ENOENT = -5,   /* no such key, file or object */
-    SPATE_ERANGE = -6,   /* a value is outside its allowed range */
-    SPATE_EIO = -7,      /* an operating-system I/O call failed */
-    SPATE_ETIMEDOUT = -8 /* a deadline passed */
+    SPATE_ERR = -1,       /* generic failure; details were logged or set */
+    SPATE_AGAIN = -2,     /* need more input (a parser saw a short buffer) */
+    SPATE_ENOMEM = -3,    /* allocation failed */
+    SPATE_EINVAL = -4,    /* malformed input or bad argument */
+    SPATE_ENOENT = -5,    /* no such key, file or object */
+    SPATE_ERANGE = -6,    /* a value is outside its allowed range */
+    SPATE_EIO = -7,       /* an operating-system I/O call failed */
+    SPATE_ETIMEDOUT = -8, /* a deadline passed */
+    SPATE_EEXIST = -9     /* the object already exists */
 } spate_status_t;
 
 /* A short, stable name for a status ("OK", "AGAIN", "EINVAL", ...). */

@@ -23,6 +23,7 @@ const char *spate_status_str(spate_status_t st) {
     case SPATE_ERANGE: return "ERANGE";
     case SPATE_EIO: return "EIO";
     case SPATE_ETIMEDOUT: return "ETIMEDOUT";
+    case SPATE_EEXIST: return "EEXIST";
     }
     return "UNKNOWN";
 }

@@ -25,6 +25,11 @@ int spate_cmd_cql(int argc, char **argv);
 int spate_cmd_cqlsh(int argc, char **argv);
 int spate_cmd_validate(int argc, char **argv);
 int spate_cmd_stream(int argc, char **argv);
+int spate_cmd_up(int argc, char **argv);
+int spate_cmd_scheduler(int argc, char **argv);
+int spate_cmd_dags(int argc, char **argv);
+int spate_cmd_tasks(int argc, char **argv);
+int spate_cmd_runs(int argc, char **argv);
 
 /* Shared option helpers (cmd_util.c). */
 

@@ -25,6 +25,11 @@ static const cmd_entry_t commands[] = {
     {"cqlsh", spate_cmd_cqlsh, "a CQL shell (spate cql, Cassandra, ScyllaDB)"},
     {"validate", spate_cmd_validate, "check a pipeline file (stream jobs) without running it"},
     {"stream", spate_cmd_stream, "run stream jobs: Kafka → transform → CQL/file/stdout"},
+    {"up", spate_cmd_up, "run the whole pipeline (source, broker, store, stream, scheduler)"},
+    {"scheduler", spate_cmd_scheduler, "run DAGs of tasks on schedules, Airflow-style (REST API)"},
+    {"dags", spate_cmd_dags, "list, trigger, pause, test and backfill scheduler DAGs"},
+    {"tasks", spate_cmd_tasks, "test a scheduler task in the foreground; print a try's log"},
+    {"runs", spate_cmd_runs, "list scheduler DAG runs"},
 };
 
 static void usage(FILE *f) {

@@ -125,7 +125,7 @@ static void cell_double(gen_t *g, const char *name, double v) {
 /* list/set (pairs false) or map (pairs true: k, v, k, v, ...) of text. */
 static void cell_strings(gen_t *g, const char *name, spate_cql_type_t kind,
                          const char *const *items, size_t n) {
-    spate_slice_t stack[32], *el = n <= 32 ? stack : spate_xcalloc(n, sizeof *el);
+    spate_slice_t stack[32] = {{0}}, *el = n <= 32 ? stack : spate_xcalloc(n, sizeof *el);
     for (size_t k = 0; k < n; k++) el[k] = (spate_slice_t){items[k], (int32_t)strlen(items[k])};
     int i = cell_at(g, name);
     cell_done(g, i, spate_cql_value_put_collection(&g->row, kind, el, n));

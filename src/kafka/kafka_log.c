@@ -1230,7 +1230,7 @@ spate_status_t spate_klog_segment_batches(spate_klog_t *l, size_t i, spate_klog_
     spate_status_t st = SPATE_OK;
     for (int64_t pos = 0; pos < s->size;) {
         const uint8_t *p;
-        size_t avail;
+        size_t avail = 0;
         khdr_t h;
         if ((st = scan_need(&sc, pos, SPATE_KBATCH_HEADER, &p, &avail)) != SPATE_OK) break;
         if (avail < SPATE_KBATCH_HEADER || !hdr_decode(p, s->size - pos, &h)) {

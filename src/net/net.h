@@ -59,10 +59,16 @@ typedef struct {
     const char *method; /* "GET", ... */
     const char *path;   /* decoded path, without the query */
     const char *query;  /* raw query string after '?', "" when none */
+    const char *body;   /* the request body, NUL-terminated ("" when none) */
+    size_t body_len;    /* its length (it may hold NULs) */
     char client_ip[64]; /* peer address as text */
     /* private: */
     void *conn;
 } spate_http_req_t;
+
+/* Request bodies larger than this are refused with 413 before the
+ * handler runs. */
+#define SPATE_HTTP_MAX_BODY (1024 * 1024)
 
 /* A request header, or NULL (case-insensitive name). */
 const char *spate_http_req_header(const spate_http_req_t *req, const char *name);

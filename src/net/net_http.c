@@ -26,6 +26,9 @@
  * (SO_REUSEPORT would spread them too, but would also let a second server
  * silently share an occupied port instead of failing to start.)
  *
+ * A request body is collected in the request context (refused with 413
+ * past SPATE_HTTP_MAX_BODY) and handed to the handler whole.
+ *
  * A response with a `read` callback is streamed (chunked encoding): MHD
  * pulls blocks of up to STREAM_BLOCK bytes through stream_read, which
  * first drains the handler's `body` and then calls `read`.
@@ -56,7 +59,9 @@ struct spate_http_server {
 
 typedef struct {
     char *uri;
-    bool seen; /* the access handler has been called once for this request */
+    bool seen;        /* the access handler has been called once for this request */
+    bool too_big;     /* the body passed SPATE_HTTP_MAX_BODY: answered 413 */
+    spate_buf_t body; /* the request body so far */
 } req_ctx_t;
 
 #define STREAM_BLOCK (256 * 1024)
@@ -104,6 +109,8 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     req_ctx_t *rc = malloc(sizeof *rc);
     if (!rc) return NULL;
     rc->seen = false;
+    rc->too_big = false;
+    rc->body = (spate_buf_t)SPATE_BUF_INIT;
     rc->uri = strdup(uri ? uri : "/");
     if (!rc->uri) {
         free(rc);
@@ -120,6 +127,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
     req_ctx_t *rc = *req_cls;
     if (rc) {
         free(rc->uri);
+        spate_buf_free(&rc->body);
         free(rc);
         *req_cls = NULL;
     }
@@ -152,7 +160,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **req_cls) {
     SPATE_UNUSED(version);
-    SPATE_UNUSED(upload_data);
     spate_http_server_t *s = cls;
     req_ctx_t *rc = *req_cls;
     /* MHD calls the handler first when the headers are in and again for
@@ -165,21 +172,38 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         rc->seen = true;
         return MHD_YES;
     }
-    /* Request bodies are not used by any spate HTTP endpoint yet: skip
-     * them, answering once the whole request has arrived. */
+    /* The body comes in pieces; keep it (up to SPATE_HTTP_MAX_BODY) and
+     * answer once the whole request has arrived. */
     if (*upload_data_size) {
+        if (rc && !rc->too_big) {
+            if (rc->body.len + *upload_data_size > SPATE_HTTP_MAX_BODY ||
+                spate_buf_append(&rc->body, upload_data, *upload_data_size) != SPATE_OK) {
+                rc->too_big = true;
+                spate_buf_free(&rc->body);
+            }
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    spate_http_req_t req = {.method = method, .path = url, .query = "", .conn = conn};
+    spate_http_req_t req = {.method = method, .path = url, .query = "", .body = "", .conn = conn};
     if (rc && rc->uri) {
         char *q = strchr(rc->uri, '?');
         if (q) req.query = q + 1;
     }
+    if (rc && rc->body.len) {
+        req.body = rc->body.data; /* NUL-terminated by spate_buf_append */
+        req.body_len = rc->body.len;
+    }
     client_ip(conn, req.client_ip, sizeof req.client_ip);
 
     spate_http_resp_t resp = {.status = 200, .content_type = "application/json; charset=utf-8"};
-    s->fn(s->ctx, &req, &resp);
+    if (rc && rc->too_big) {
+        resp.status = 413;
+        spate_buf_printf(&resp.body, "{\"error\":\"request body over %d bytes\"}\n",
+                         SPATE_HTTP_MAX_BODY);
+    } else {
+        s->fn(s->ctx, &req, &resp);
+    }
 
     size_t len = 0;
     char *body = spate_buf_detach(&resp.body, &len);

@@ -274,9 +274,10 @@ typedef struct {
 /* Runs the pipeline's jobs, one thread each, until *o->stop is set; then
  * every job stops consuming, lets its sink settle what is in flight,
  * commits its offsets and ends. Refused at start (SPATE_EINVAL, reason in
- * err): an unknown job, a PostgreSQL sink, a window (not implemented
- * yet). SPATE_OK when every job ended cleanly; SPATE_ERR when one failed
- * at run time (reasons logged). p is borrowed and must outlive the call. */
+ * err): an unknown job; a window job that also names its own sink (its
+ * counts go to the window's CQL table only). SPATE_OK when every job
+ * ended cleanly; SPATE_ERR when one failed at run time (reasons logged).
+ * p is borrowed and must outlive the call. */
 spate_status_t spate_stream_run(const spate_stream_pipeline_t *p, const spate_stream_run_opts_t *o,
                                 char *err, size_t errlen);
 

@@ -609,17 +609,12 @@ static void prom_handler(void *ctx, const spate_http_req_t *req, spate_http_resp
 /* ------------------------------------------------------------------ */
 
 static const srun_sink_ops_t *sink_for(const spate_stream_job_t *jc, char *err, size_t errlen) {
-    if (jc->window.enabled) {
-        snprintf(err, errlen, "job %s: windows are not implemented yet", jc->name);
-        return NULL;
-    }
+    if (jc->window.enabled) return srun_window_sink_for(jc, err, errlen); /* stream_window.c */
     switch (jc->sink.kind) {
     case SPATE_STREAM_SINK_CQL: return &srun_sink_cql;
     case SPATE_STREAM_SINK_FILE: return &srun_sink_file;
     case SPATE_STREAM_SINK_STDOUT: return &srun_sink_stdout;
-    case SPATE_STREAM_SINK_POSTGRES:
-        snprintf(err, errlen, "job %s: the postgres sink is not implemented yet", jc->name);
-        return NULL;
+    case SPATE_STREAM_SINK_POSTGRES: return &srun_sink_pg;
     case SPATE_STREAM_SINK_NONE: break;
     }
     snprintf(err, errlen, "job %s: no sink", jc->name);

@@ -81,7 +81,10 @@ typedef struct {
     void (*close)(void *state);
 } srun_sink_ops_t;
 
-extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout;
+extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout, srun_sink_pg;
+/* A job with a window: its counts are the sink (stream_window.c); NULL
+ * with the reason in err for what windows cannot do yet. */
+const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err, size_t errlen);
 
 struct srun_job {
     const spate_stream_job_t *conf;

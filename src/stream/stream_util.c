@@ -152,7 +152,7 @@ static bool expect(const char *s, size_t n, size_t *i, char c) {
 
 spate_status_t spate_stream_parse_time(const char *s, size_t n, int64_t *ms) {
     size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0, frac_ms = 0, off_min = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, frac_ms = 0, off_min = 0;
     if (!digits(s, n, &i, 4, &y) || !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &mo) ||
         !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &d))
         return SPATE_EINVAL;

@@ -38,10 +38,10 @@ static void test_status_str(void **state) {
     static const struct {
         spate_status_t st;
         const char *name;
-    } cases[] = {
-        {SPATE_OK, "OK"},         {SPATE_ERR, "ERR"},       {SPATE_AGAIN, "AGAIN"},
-        {SPATE_ENOMEM, "ENOMEM"}, {SPATE_EINVAL, "EINVAL"}, {SPATE_ENOENT, "ENOENT"},
-        {SPATE_ERANGE, "ERANGE"}, {SPATE_EIO, "EIO"},       {SPATE_ETIMEDOUT, "ETIMEDOUT"}};
+    } cases[] = {{SPATE_OK, "OK"},         {SPATE_ERR, "ERR"},       {SPATE_AGAIN, "AGAIN"},
+                 {SPATE_ENOMEM, "ENOMEM"}, {SPATE_EINVAL, "EINVAL"}, {SPATE_ENOENT, "ENOENT"},
+                 {SPATE_ERANGE, "ERANGE"}, {SPATE_EIO, "EIO"},       {SPATE_ETIMEDOUT, "ETIMEDOUT"},
+                 {SPATE_EEXIST, "EEXIST"}};
     for (size_t i = 0; i < SPATE_ARRAY_LEN(cases); i++)
         assert_string_equal(spate_status_str(cases[i].st), cases[i].name);
     /* A value outside the enum (a corrupted status) still gives a string. */

@@ -1,0 +1,443 @@
+# test_stream_pg.py — `spate stream` into a real PostgreSQL 15 (the
+# postgres sink, libpq): users (spate randomuser → spate fetch) produced to
+# a spate broker with confluent_kafka, a job users_created → table
+# created_users (id uuid primary key, text columns, gender varchar(6)),
+# read back with psql. Both sink modes, each on its own topic and table:
+#
+#   PgSink.test_1_upsert / test_2_copy, each in four steps:
+#     1. N users with two bad rows among them (gender 40 characters long:
+#        SQLSTATE 22001; a username a CHECK constraint refuses: 23514)
+#        and one with text to escape (tab, newline, backslash, a literal
+#        \N, quotes, UTF-8, a JSON null), stored exactly as sent;
+#        rows == distinct users, committed == end offsets; the dead-letter
+#        topic holds exactly the bad rows, original bytes, their reasons
+#        naming the SQLSTATE
+#     2. the same N users produced again (a replay): the row count is
+#        unchanged, every row still equal to its user
+#     3. N new users, the processor killed -9 mid-stream and restarted:
+#        exact row count (the replay of what was in flight is idempotent)
+#     4. N new users after the 2N stored ones again, PostgreSQL stopped
+#        mid-stream and started again 1 s later: the job reconnects by
+#        itself and sends again what was in flight, exact row count, lag 0
+#   PgSink.test_3_order_after_failure
+#     200 keys written 30 times each on one partition with a bad row near
+#     the end (batches after it in flight when it fails): in both modes every
+#     key ends with its last write, and the bad row is the dead letter
+#
+# Every process runs from $SPATE (or PostgreSQL's own binaries, through
+# pgtest.py) on a free loopback port with its data under a temp dir and is
+# stopped by pid. N = 4000 (SPATE_LONG_TESTS=1: 40000). KEEP_TMP=1 keeps
+# the temp dir. Skipped when PostgreSQL 15 is not installed.
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafkatest import (STARTED, TMPDIR, Broker, log, tearDownModule)  # noqa: E402,F401
+import pgtest  # noqa: E402
+
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+SPATE = os.environ["SPATE"]
+N = 40000 if os.environ.get("SPATE_LONG_TESTS") == "1" else 4000
+PARTS = 6
+COLS = ["id", "first_name", "last_name", "gender", "address", "post_code", "email",
+        "username", "dob", "registered_date", "phone", "picture"]
+
+TABLE = """CREATE TABLE {table} (id uuid PRIMARY KEY, first_name text, last_name text,
+  gender varchar(6), address text, post_code text, email text,
+  username text CHECK (username <> 'forbidden'), dob text,
+  registered_date text, phone text, picture text)"""
+
+PIPELINE = """
+log_level: info
+stream:
+  jobs:
+    - name: {job}
+      source:
+        kafka:
+          bootstrap: {bootstrap}
+          topics: [{topic}]
+          group: {group}
+          start: earliest
+          properties:
+            session.timeout.ms: 6000
+            heartbeat.interval.ms: 500
+      transform:
+        - map:
+            require: [id, first_name, last_name, email, username]
+            cast:
+              id: uuid
+              post_code: text
+            select: [{cols}]
+      sink:
+        postgres:
+          url: {url}
+          table: {table}
+          key: [id]
+          mode: {mode}
+      dead_letter:
+        topic: {topic}_dlq
+      delivery:
+        max_in_flight: {max_in_flight}
+        commit_interval_ms: 200
+        backoff_ms: 50
+        backoff_max_ms: 500
+"""
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+class Processor:
+    """One `spate stream` process."""
+    count = 0
+
+    def __init__(self, config):
+        Processor.count += 1
+        self.log_path = os.path.join(TMPDIR, f"stream.{Processor.count}.log")
+        with open(self.log_path, "wb") as logf:
+            self.proc = subprocess.Popen([SPATE, "stream", "--config", config],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=logf)
+        STARTED.append(self.proc)
+
+    def log_text(self):
+        return read(self.log_path)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM; must exit 0 within 60 s."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("spate stream did not exit within 60 s of SIGTERM\n"
+                                 + self.log_text())
+        if rc != 0:
+            raise AssertionError(f"spate stream exit status {rc} after SIGTERM\n"
+                                 + self.log_text())
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@unittest.skipUnless(pgtest.available(), "PostgreSQL 15 is not installed")
+class PgSink(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = pgtest.Postgres(TMPDIR)
+        cls.pg.start()
+        cls.broker = Broker("broker").start()
+        cls.bootstrap = cls.broker.bootstrap
+        # Users as the scheduler's fetch task makes them.
+        rport = pgtest._free_port()
+        ru = subprocess.Popen([SPATE, "randomuser", "--listen", f"127.0.0.1:{rport}",
+                               "--log-level", "warn"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        STARTED.append(ru)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{rport}/health", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        path = os.path.join(TMPDIR, "users.jsonl")
+        subprocess.run([SPATE, "fetch", "--url", f"http://127.0.0.1:{rport}/api/?seed=pg",
+                        "--count", str(3 * N), "--out", path, "--log-level", "warn"],
+                       check=True, timeout=120)
+        ru.terminate()
+        ru.wait()
+        with open(path, "rb") as f:
+            cls.users = [line.rstrip(b"\n") for line in f if line.strip()]
+        assert len(cls.users) == 3 * N, len(cls.users)
+        cls.recs = [json.loads(u) for u in cls.users]
+        cls.admin = AdminClient({"bootstrap.servers": cls.bootstrap})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+
+    # ---- helpers ----
+
+    def produce(self, topic, values):
+        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20,
+                      "enable.idempotence": True})
+        failed = []
+
+        def dr(err, msg):
+            if err:
+                failed.append(err)
+        for i, (key, value) in enumerate(values):
+            while True:
+                try:
+                    p.produce(topic, key=key, value=value, on_delivery=dr)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+            if i % 1000 == 0:
+                p.poll(0)
+        self.assertEqual(p.flush(30), 0)
+        self.assertEqual(failed, [])
+
+    def user_msgs(self, lo, hi):
+        return [(self.recs[i]["id"].encode(), self.users[i]) for i in range(lo, hi)]
+
+    def offsets(self, topic, group):
+        """(committed, end) per partition."""
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                      "enable.auto.commit": False})
+        try:
+            tps = [TopicPartition(topic, p) for p in range(PARTS)]
+            committed = c.committed(tps, timeout=10)
+            end = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps]
+            return [max(tp.offset, 0) for tp in committed], end
+        finally:
+            c.close()
+
+    def wait_caught_up(self, topic, group, proc, timeout=40):
+        deadline = time.monotonic() + timeout
+        while True:
+            committed, end = self.offsets(topic, group)
+            if committed == end:
+                return sum(committed)
+            self.assertTrue(proc.alive(), "spate stream exited:\n" + proc.log_text())
+            if time.monotonic() > deadline:
+                self.fail(f"committed {committed} != end {end} after {timeout} s\n"
+                          + proc.log_text()[-4000:] + "\npostgres:\n" + self.pg.log())
+            time.sleep(0.1)
+
+    def wait_progress(self, topic, group, at_least, proc, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            done = sum(self.offsets(topic, group)[0])
+            if done >= at_least:
+                return done
+            self.assertTrue(proc.alive(), "spate stream exited:\n" + proc.log_text())
+            if time.monotonic() > deadline:
+                self.fail("no progress\n" + proc.log_text()[-4000:])
+            time.sleep(0.02)
+
+    def count(self, table):
+        return int(self.pg.scalar(f"SELECT count(*) FROM {table}"))
+
+    def check_rows(self, table, lo, hi):
+        """The table holds exactly users [0, hi) minus none, each equal to
+        its last record (users [lo, hi) checked column by column)."""
+        want = {}
+        for r in self.recs[:hi]:
+            want[r["id"]] = r
+        self.assertEqual(self.count(table), len(want))
+        out = self.pg.psql(f"SELECT row_to_json(t) FROM {table} t")
+        got = {}
+        for line in out.splitlines():
+            row = json.loads(line)
+            got[row["id"]] = row
+        self.assertEqual(set(got), set(want))
+        for r in self.recs[lo:hi]:
+            row = got[r["id"]]
+            for c in COLS:
+                self.assertEqual(row[c], r.get(c), f"{r['id']} column {c}")
+        return len(want)
+
+    def dlq(self, topic):
+        """Every message of the dead-letter topic (1 partition, auto-created)."""
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "dlq-reader",
+                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        try:
+            tp = TopicPartition(topic, 0, 0)
+            end = c.get_watermark_offsets(tp, timeout=10)[1]
+            c.assign([tp])
+            got = []
+            deadline = time.monotonic() + 20
+            while len(got) < end and time.monotonic() < deadline:
+                m = c.poll(0.2)
+                if m is not None and not m.error():
+                    got.append(m)
+            return got
+        finally:
+            c.close()
+
+    # ---- the four steps, for one mode ----
+
+    def run_mode(self, mode):
+        topic, table, group = f"users_created_{mode}", f"created_users_{mode}", f"pg_{mode}"
+        self.admin.create_topics([NewTopic(topic, num_partitions=PARTS,
+                                           replication_factor=1)])[topic].result(10)
+        self.pg.psql(TABLE.format(table=table))
+        cfg, cfg_wide = (os.path.join(TMPDIR, f"{mode}{i}.yaml") for i in (1, 2))
+        for path, max_in_flight in ((cfg, 2000), (cfg_wide, 20000)):
+            with open(path, "w") as f:
+                f.write(PIPELINE.format(job="created_users", bootstrap=self.bootstrap,
+                                        topic=topic, group=group, cols=", ".join(COLS),
+                                        url=self.pg.url, table=table, mode=mode,
+                                        max_in_flight=max_in_flight))
+
+        # 1. N users and one bad row in the middle
+        bad = dict(self.recs[0], id="00000000-0000-4000-8000-00000000bad0", gender="x" * 40)
+        bad_msg = (b"bad-row", json.dumps(bad).encode())
+        # a CHECK constraint: in copy mode only the INSERT from the staging
+        # table sees it, which does not say which row (the batch is redone
+        # one row per transaction to find it)
+        bad2 = dict(self.recs[2], id="00000000-0000-4000-8000-00000000bad2", username="forbidden")
+        bad2_msg = (b"bad-check", json.dumps(bad2).encode())
+        # and one whose text needs escaping (COPY's text format, parameters)
+        odd = dict(self.recs[1], id="00000000-0000-4000-8000-0000000000dd",
+                   first_name="tab\there", last_name="line\nbreak\\back\\slash\r",
+                   address="\\N", phone=None, username="ünïcødé 😀",
+                   email="quote'\"; DROP TABLE x; --")
+        msgs = self.user_msgs(0, N)
+        msgs.insert(N // 2, bad_msg)
+        msgs.insert(3 * N // 4, bad2_msg)
+        msgs.insert(N // 3, (b"odd-row", json.dumps(odd).encode()))
+        self.produce(topic, msgs)
+        t0 = time.monotonic()
+        proc = Processor(cfg)
+        self.assertEqual(self.wait_caught_up(topic, group, proc), N + 3)
+        secs = time.monotonic() - t0
+        proc.stop()
+        out = self.pg.psql(f"SELECT row_to_json(t) FROM {table} t WHERE id = '{odd['id']}'")
+        self.assertEqual(json.loads(out), {c: odd.get(c) for c in COLS})
+        self.pg.psql(f"DELETE FROM {table} WHERE id = '{odd['id']}'")
+        log(f"{mode}: tabs, newlines, backslashes, \\N, quotes, UTF-8 and null stored as sent")
+        rows = self.check_rows(table, 0, N)
+        log(f"{mode}: {N + 3} messages in {secs:.1f} s (with the group join); "
+            f"rows == distinct users ({rows}), every column equal")
+        dl = self.dlq(topic + "_dlq")
+        self.assertEqual(sorted((m.key(), m.value()) for m in dl), [bad2_msg, bad_msg])
+        errs = {m.key(): dict(m.headers())["spate.error"].decode() for m in dl}
+        self.assertTrue(errs[b"bad-row"].startswith("postgres sink: SQLSTATE 22001: "),
+                        errs[b"bad-row"])
+        self.assertTrue(errs[b"bad-check"].startswith("postgres sink: SQLSTATE 23514: "),
+                        errs[b"bad-check"])
+        log(f"{mode}: the two bad rows are the dead letters: {errs[b'bad-row'][:90]} / "
+            f"{errs[b'bad-check'][:60]}")
+
+        # 2. the same users again
+        self.produce(topic, self.user_msgs(0, N))
+        proc = Processor(cfg)
+        self.assertEqual(self.wait_caught_up(topic, group, proc), 2 * N + 3)
+        proc.stop()
+        self.assertEqual(self.check_rows(table, 0, N), rows)
+        self.assertEqual(len(self.dlq(topic + "_dlq")), 2)
+        log(f"{mode}: the replay of {N} users left {rows} rows")
+
+        # 3. kill -9 mid-stream, restart
+        before = 2 * N + 3
+        self.produce(topic, self.user_msgs(N, 2 * N))
+        proc = Processor(cfg)
+        done = self.wait_progress(topic, group, before + 1, proc)
+        proc.kill9()
+        mid = sum(self.offsets(topic, group)[0])
+        log(f"{mode}: killed -9 after {mid - before} of {N} new messages were committed"
+            f" (first commit seen at {done - before})")
+        proc = Processor(cfg)
+        self.wait_caught_up(topic, group, proc)
+        proc.stop()
+        rows = self.check_rows(table, N, 2 * N)
+        log(f"{mode}: restarted: rows == distinct users ({rows}), lag 0")
+
+        # 4. PostgreSQL restarted mid-stream: N new users after the 2N
+        #    already stored again (a longer stream to stop it in, and a
+        #    wider window, so that batches are in flight when it stops)
+        before = sum(self.offsets(topic, group)[0])
+        self.produce(topic, self.user_msgs(0, 3 * N))
+        proc = Processor(cfg_wide)
+        self.wait_progress(topic, group, before + 1, proc)
+        self.pg.stop()
+        down = sum(self.offsets(topic, group)[0]) - before
+        time.sleep(1.0)
+        self.pg.start()
+        self.assertEqual(self.wait_caught_up(topic, group, proc), before + 3 * N)
+        self.assertTrue(proc.alive())
+        text = proc.log_text()
+        proc.stop()
+        rows = self.check_rows(table, 0, 3 * N)
+        self.assertIn("PostgreSQL reconnected", text)
+        resent = max([int(x) for x in re.findall(r"; (\d+) rows in flight to send again", text)]
+                     or [0])
+        log(f"{mode}: PostgreSQL stopped after {down} of {3 * N} messages ({resent} rows "
+            f"were in flight), started 1 s later: the job reconnected by itself, "
+            f"rows == distinct users ({rows}), lag 0")
+        self.assertEqual(len(self.dlq(topic + "_dlq")), 2)
+
+    def test_1_upsert(self):
+        self.run_mode("upsert")
+
+    def test_2_copy(self):
+        self.run_mode("copy")
+
+    def test_3_order_after_failure(self):
+        """The last write of a key wins even when an earlier batch failed
+        while later ones were in flight: 200 keys updated 30 times each on
+        one partition, a bad row among the last ones (a later batch would
+        write every key again and hide a wrong order)."""
+        for mode in ("upsert", "copy"):
+            topic, table, group = f"order_{mode}", f"order_{mode}", f"order_{mode}"
+            self.admin.create_topics([NewTopic(topic, num_partitions=1,
+                                               replication_factor=1)])[topic].result(10)
+            self.pg.psql(f"CREATE TABLE {table} (id uuid PRIMARY KEY, n int, gender varchar(6))")
+            ids = [r["id"] for r in self.recs[:200]]
+            msgs = [(ids[i % 200].encode(), json.dumps({"id": ids[i % 200], "n": i}).encode())
+                    for i in range(6000)]
+            msgs.insert(5200, (b"bad", json.dumps({"id": ids[0], "n": -1,
+                                                   "gender": "x" * 40}).encode()))
+            self.produce(topic, msgs)
+            cfg = os.path.join(TMPDIR, f"order_{mode}.yaml")
+            with open(cfg, "w") as f:
+                f.write(f"""stream:
+  jobs:
+    - name: order
+      source:
+        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: {group},
+                start: earliest}}
+      sink: {{postgres: {{url: '{self.pg.url}', table: {table}, key: [id], mode: {mode}}}}}
+      dead_letter: {{topic: {topic}_dlq}}
+      delivery: {{max_in_flight: 20000, commit_interval_ms: 200}}
+""")
+            proc = Processor(cfg)
+            self.assertEqual(self.wait_caught_up_1(topic, group, proc), 6001)
+            proc.stop()
+            got = dict(line.split("|") for line in
+                       self.pg.psql(f"SELECT id, n FROM {table}").splitlines())
+            self.assertEqual(got, {ids[k]: str(5800 + k) for k in range(200)})
+            self.assertEqual([m.key() for m in self.dlq(topic + "_dlq")], [b"bad"])
+        log("upsert and copy: after a failed batch, every key holds its last write")
+
+    def wait_caught_up_1(self, topic, group, proc, timeout=40):
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                      "enable.auto.commit": False})
+        try:
+            tp = TopicPartition(topic, 0)
+            deadline = time.monotonic() + timeout
+            while True:
+                committed = max(c.committed([tp], timeout=10)[0].offset, 0)
+                end = c.get_watermark_offsets(tp, timeout=10)[1]
+                if committed == end:
+                    return committed
+                self.assertTrue(proc.alive(), "spate stream exited:\n" + proc.log_text())
+                self.assertLess(time.monotonic(), deadline, proc.log_text()[-3000:])
+                time.sleep(0.1)
+        finally:
+            c.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,621 @@
+/*
+ * test_sched_core.c — the scheduler loop and executor (src/sched/
+ * sched_core.c, sched_exec.c), driven by spate_scheduler_tick with a
+ * fake clock against a temporary SQLite metadata file and DAG files
+ * written from YAML strings, with real `shell` tries (`exit 1`, `sleep`).
+ *
+ * Covered: the trigger-rule table (each rule against upstream outcomes,
+ * as a pure function and end to end in one run), retry delays and the
+ * exact next_try of retries with exponential backoff, execution_timeout
+ * (SIGTERM to the try's group, the log line, the try failed), catchup
+ * producing exactly the expected run ids (and catchup false only the
+ * latest; end_date), max_active_runs leaving runs QUEUED, backfill
+ * counts with and without reset, manual runs, and dead-task detection
+ * (a RUNNING try of a vanished scheduler is retried).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sched_core_int.h"
+
+#define T0 1793491200000LL /* 2026-11-01T00:00:00Z */
+#define DAY 86400000LL
+#define HOUR 3600000LL
+
+static char tmpdir[256];
+
+static int setup(void **state) {
+    SPATE_UNUSED(state);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_sched_core.XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    char p[512];
+    snprintf(p, sizeof p, "%s/dags", tmpdir);
+    mkdir(p, 0755);
+    spate_log_set_level(SPATE_LOG_ERROR);
+    return 0;
+}
+
+static int teardown(void **state) {
+    SPATE_UNUSED(state);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Settings the next start() applies (reset after it). */
+static int next_workers;
+static const char *next_pool;
+static int next_pool_slots;
+
+/* A fresh scheduler over one DAG file (the previous test's files and
+ * database are removed first). */
+static spate_scheduler_t *start(const char *yaml) {
+    char cmd[1024], path[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/dags/* '%s'/data '%s'/meta.db*", tmpdir, tmpdir, tmpdir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/dags/dag.yaml", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(yaml, f);
+    fclose(f);
+    static char dags[512], data[512], meta[512];
+    snprintf(dags, sizeof dags, "%s/dags", tmpdir);
+    snprintf(data, sizeof data, "%s/data", tmpdir);
+    snprintf(meta, sizeof meta, "%s/meta.db", tmpdir);
+    spate_sched_conf_t c;
+    spate_sched_conf_default(&c);
+    c.dags_path = dags;
+    c.data_dir = data;
+    c.metadata = meta;
+    if (next_workers) c.workers = next_workers;
+    static const char *pool_names[1];
+    static int pool_slots[1];
+    pool_names[0] = next_pool;
+    pool_slots[0] = next_pool_slots;
+    if (next_pool) {
+        c.pool_names = pool_names;
+        c.pool_slots = pool_slots;
+        c.npools = 1;
+    }
+    next_workers = 0;
+    next_pool = NULL;
+    spate_scheduler_t *s = NULL;
+    char err[512] = "";
+    spate_status_t st = spate_scheduler_new(&s, &c, err, sizeof err);
+    if (st != SPATE_OK) fail_msg("scheduler_new: %s", err);
+    return s;
+}
+
+static spate_sched_run_t get_run(spate_scheduler_t *s, const char *dag, const char *run_id) {
+    spate_sched_run_t r;
+    spate_status_t st = spate_sched_db_run_get(s->db, dag, run_id, &r);
+    if (st != SPATE_OK) fail_msg("run %s/%s: %s", dag, run_id, spate_sched_db_error(s->db));
+    return r;
+}
+
+static spate_sched_ti_t get_ti(spate_scheduler_t *s, const char *dag, const char *run_id,
+                               const char *task) {
+    spate_sched_ti_t t;
+    spate_status_t st = spate_sched_db_ti_get(s->db, dag, run_id, task, &t);
+    if (st != SPATE_OK) fail_msg("ti %s: %s", task, spate_sched_db_error(s->db));
+    return t;
+}
+
+/* Ticks (the fake clock advancing 1 ms per tick, real time 5 ms) until
+ * the run is finished or no try is running and until_idle; at most 10 s. */
+static void run_until_done(spate_scheduler_t *s, const char *dag, const char *run_id,
+                           int64_t *now) {
+    for (int i = 0; i < 2000; i++) {
+        assert_int_equal(spate_scheduler_tick(s, *now), SPATE_OK);
+        spate_sched_run_t r = get_run(s, dag, run_id);
+        if (r.state == SPATE_RUN_SUCCESS || r.state == SPATE_RUN_FAILED) return;
+        (*now)++;
+        usleep(5000);
+    }
+    fail_msg("run %s/%s did not finish", dag, run_id);
+}
+
+/* Ticks until no try of this scheduler is running. */
+static void until_idle(spate_scheduler_t *s, int64_t *now) {
+    for (int i = 0; i < 2000 && s->nkids; i++) {
+        usleep(5000);
+        (*now)++;
+        assert_int_equal(spate_scheduler_tick(s, *now), SPATE_OK);
+    }
+    assert_int_equal(s->nkids, 0);
+}
+
+typedef struct {
+    char ids[64][256];
+    spate_sched_run_state_t states[64];
+    size_t n;
+} runs_t;
+
+static bool collect(void *ctx, const spate_sched_run_t *r) {
+    runs_t *rs = ctx;
+    if (rs->n < 64) {
+        snprintf(rs->ids[rs->n], sizeof rs->ids[0], "%s", r->run_id);
+        rs->states[rs->n] = r->state;
+        rs->n++;
+    }
+    return true;
+}
+
+static runs_t list_runs(spate_scheduler_t *s, const char *dag) {
+    runs_t rs;
+    memset(&rs, 0, sizeof rs);
+    assert_int_equal(spate_sched_db_runs(s->db, dag, 0, 0, collect, &rs), SPATE_OK);
+    return rs;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_trigger_table(void **state) {
+    SPATE_UNUSED(state);
+    enum {
+        N = SPATE_TI_NONE,
+        S = SPATE_TI_SCHEDULED,
+        UF = SPATE_TI_UPSTREAM_FAILED,
+        SK = SPATE_TI_SKIPPED
+    };
+    /* upstream outcomes of 2 upstreams: s = success, f = failed, k =
+     * skipped, u = upstream_failed, r = still running */
+    static const struct {
+        const char *ups;
+        int want[6]; /* all_success all_done all_failed one_success one_failed none_failed */
+    } cases[] = {
+        {"ss", {S, S, SK, S, SK, S}},   {"sf", {UF, S, SK, S, S, UF}},
+        {"ff", {UF, S, S, UF, S, UF}},  {"fu", {UF, S, S, UF, S, UF}},
+        {"kk", {SK, S, SK, SK, SK, S}}, {"sk", {SK, S, SK, S, SK, S}},
+        {"sr", {N, N, SK, S, N, N}},    {"fr", {UF, N, N, N, S, UF}},
+        {"rr", {N, N, N, N, N, N}},     {"kr", {SK, N, SK, N, N, N}},
+    };
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(cases); i++) {
+        spate_sched_up_counts_t c = {.total = 2};
+        for (const char *p = cases[i].ups; *p; p++) {
+            c.success += *p == 's';
+            c.failed += *p == 'f';
+            c.skipped += *p == 'k';
+            c.upstream_failed += *p == 'u';
+            c.done += *p != 'r';
+        }
+        for (int rule = 0; rule < 6; rule++) {
+            spate_sched_ti_state_t got = spate_sched_trigger_eval((spate_sched_trigger_t)rule, &c);
+            if ((int)got != cases[i].want[rule])
+                fail_msg("%s with upstreams '%s': got %s, want %s",
+                         spate_sched_trigger_name((spate_sched_trigger_t)rule), cases[i].ups,
+                         spate_sched_ti_state_name(got),
+                         spate_sched_ti_state_name((spate_sched_ti_state_t)cases[i].want[rule]));
+        }
+    }
+    spate_sched_up_counts_t none = {0};
+    for (int rule = 0; rule < 6; rule++)
+        assert_int_equal(spate_sched_trigger_eval((spate_sched_trigger_t)rule, &none), S);
+}
+
+static void test_retry_delay(void **state) {
+    SPATE_UNUSED(state);
+    spate_sched_retry_t r = {.retries = 5, .retry_delay_ms = 10000};
+    assert_int_equal(spate_sched_retry_delay(&r, 2), 10000);
+    assert_int_equal(spate_sched_retry_delay(&r, 4), 10000);
+    r.retry_exponential_backoff = true;
+    assert_int_equal(spate_sched_retry_delay(&r, 2), 10000);
+    assert_int_equal(spate_sched_retry_delay(&r, 3), 20000);
+    assert_int_equal(spate_sched_retry_delay(&r, 5), 80000);
+    r.max_retry_delay_ms = 30000;
+    assert_int_equal(spate_sched_retry_delay(&r, 5), 30000);
+    r.max_retry_delay_ms = 0;
+    assert_int_equal(spate_sched_retry_delay(&r, 60), DAY); /* 24 h cap, no overflow */
+}
+
+static void test_run_ids(void **state) {
+    SPATE_UNUSED(state);
+    char id[128];
+    spate_sched_run_id(SPATE_RUN_SCHEDULED, T0, id, sizeof id);
+    assert_string_equal(id, "scheduled__2026-11-01T00:00:00+00:00");
+    spate_sched_run_id(SPATE_RUN_BACKFILL, T0 + HOUR, id, sizeof id);
+    assert_string_equal(id, "backfill__2026-11-01T01:00:00+00:00");
+    spate_sched_run_id(SPATE_RUN_MANUAL, T0 + 1234, id, sizeof id);
+    assert_string_equal(id, "manual__2026-11-01T00:00:01.234000+00:00");
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_catchup(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0 + 4 * DAY + 12 * HOUR; /* 2026-11-05T12:00 */
+    spate_scheduler_t *s = start("dag_id: c\nschedule: \"@daily\"\nstart_date: 2026-11-01\n"
+                                 "is_paused_upon_creation: false\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    runs_t rs = list_runs(s, "c");
+    assert_int_equal(rs.n, 4); /* newest first */
+    assert_string_equal(rs.ids[0], "scheduled__2026-11-04T00:00:00+00:00");
+    assert_string_equal(rs.ids[3], "scheduled__2026-11-01T00:00:00+00:00");
+    spate_sched_run_t r = get_run(s, "c", "scheduled__2026-11-02T00:00:00+00:00");
+    assert_int_equal(r.logical_date_ms, T0 + DAY);
+    assert_int_equal(r.data_interval_start_ms, T0 + DAY);
+    assert_int_equal(r.data_interval_end_ms, T0 + 2 * DAY);
+    assert_int_equal(r.type, SPATE_RUN_SCHEDULED);
+    /* a manual run: its own id, the last complete interval before it */
+    spate_sched_run_t m;
+    assert_int_equal(spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "c"), NULL,
+                                            T0 + 2 * DAY + 5 * HOUR + 7, now, &m),
+                     SPATE_OK);
+    assert_string_equal(m.run_id, "manual__2026-11-03T05:00:00.007000+00:00");
+    m = get_run(s, "c", m.run_id);
+    assert_int_equal(m.type, SPATE_RUN_MANUAL);
+    assert_int_equal(m.data_interval_start_ms, T0 + DAY);
+    assert_int_equal(m.data_interval_end_ms, T0 + 2 * DAY);
+    assert_int_equal(m.logical_date_ms, T0 + 2 * DAY + 5 * HOUR + 7);
+    spate_sched_run_t dup;
+    assert_int_equal(spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "c"), m.run_id,
+                                            now, now, &dup),
+                     SPATE_EEXIST);
+    /* the same tick again creates nothing; the next day's end creates one */
+    assert_int_equal(spate_scheduler_tick(s, now + 1), SPATE_OK);
+    assert_int_equal(list_runs(s, "c").n, 5); /* 4 scheduled + the manual one */
+    now = T0 + 5 * DAY;
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    rs = list_runs(s, "c");
+    assert_int_equal(rs.n, 6);
+    assert_string_equal(rs.ids[0], "scheduled__2026-11-05T00:00:00+00:00");
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+}
+
+static void test_no_catchup_end_date(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0 + 4 * DAY + 12 * HOUR;
+    spate_scheduler_t *s =
+        start("dag_id: n\nschedule: \"@daily\"\nstart_date: 2026-11-01\ncatchup: false\n"
+              "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    runs_t rs = list_runs(s, "n");
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.ids[0], "scheduled__2026-11-04T00:00:00+00:00");
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+
+    now = T0 + 10 * DAY;
+    s = start("dag_id: e\nschedule: \"@daily\"\nstart_date: 2026-11-01\nend_date: 2026-11-03\n"
+              "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    rs = list_runs(s, "e");
+    assert_int_equal(rs.n, 3); /* 11-01, 11-02, 11-03: none after end_date */
+    assert_string_equal(rs.ids[0], "scheduled__2026-11-03T00:00:00+00:00");
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+}
+
+static void test_paused_and_max_active_runs(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0 + 4 * DAY + 12 * HOUR;
+    spate_scheduler_t *s = start("dag_id: p\nschedule: \"@daily\"\nstart_date: 2026-11-01\n"
+                                 "is_paused_upon_creation: true\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(list_runs(s, "p").n, 0); /* paused: no scheduled runs */
+    spate_scheduler_free(s);
+
+    s = start("dag_id: m\nschedule: \"@daily\"\nstart_date: 2026-11-01\nmax_active_runs: 1\n"
+              "tasks:\n  - {task_id: t, type: shell, command: \"sleep 0.2\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    runs_t rs = list_runs(s, "m");
+    assert_int_equal(rs.n, 4);
+    /* oldest first: 11-01 runs, the others wait */
+    assert_int_equal(rs.states[3], SPATE_RUN_RUNNING);
+    assert_int_equal(rs.states[2], SPATE_RUN_QUEUED);
+    assert_int_equal(rs.states[1], SPATE_RUN_QUEUED);
+    assert_int_equal(rs.states[0], SPATE_RUN_QUEUED);
+    run_until_done(s, "m", "scheduled__2026-11-01T00:00:00+00:00", &now);
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    rs = list_runs(s, "m");
+    assert_int_equal(rs.states[3], SPATE_RUN_SUCCESS);
+    assert_int_equal(rs.states[2], SPATE_RUN_RUNNING);
+    assert_int_equal(rs.states[1], SPATE_RUN_QUEUED);
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+}
+
+/* States of tasks a..e of run r as letters: N none, S scheduled, Q queued,
+ * R running, D success, F failed, Y up_for_retry, U upstream_failed, K skipped. */
+static void states(spate_scheduler_t *s, const char *dag, char out[6]) {
+    static const char letter[] = "NSQRDFYUK"; /* by spate_sched_ti_state_t */
+    for (int i = 0; i < 5; i++) {
+        char task[2] = {(char)('a' + i), 0};
+        out[i] = letter[get_ti(s, dag, "r", task).state];
+    }
+    out[5] = '\0';
+}
+
+static const char five[] = "tasks:\n"
+                           "  - {task_id: a, type: shell, command: \"sleep 0.3\"%s}\n"
+                           "  - {task_id: b, type: shell, command: \"sleep 0.3\"%s}\n"
+                           "  - {task_id: c, type: shell, command: \"sleep 0.3\"%s}\n"
+                           "  - {task_id: d, type: shell, command: \"sleep 0.3\"%s}\n"
+                           "  - {task_id: e, type: shell, command: \"sleep 0.3\"%s}\n";
+
+static void limits_case(const char *head, const char *extra, const char *want_first) {
+    char yaml[2048];
+    int n = snprintf(yaml, sizeof yaml, "%s", head);
+    snprintf(yaml + n, sizeof yaml - (size_t)n, five, extra, extra, extra, extra, extra);
+    int64_t now = T0;
+    spate_scheduler_t *s = start(yaml);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_at(s->bag, 0), "r", now, now, &r),
+        SPATE_OK);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    char got[6];
+    states(s, spate_sched_dagbag_at(s->bag, 0)->dag_id, got);
+    assert_string_equal(got, want_first);
+    run_until_done(s, spate_sched_dagbag_at(s->bag, 0)->dag_id, "r", &now);
+    states(s, spate_sched_dagbag_at(s->bag, 0)->dag_id, got);
+    assert_string_equal(got, "DDDDD");
+    spate_scheduler_free(s);
+}
+
+static void test_limits(void **state) {
+    SPATE_UNUSED(state);
+    /* no limit in the way: all five start in the first tick */
+    limits_case("dag_id: l0\nschedule: none\n", "", "RRRRR");
+    /* workers */
+    next_workers = 2;
+    limits_case("dag_id: l1\nschedule: none\n", "", "RRSSS");
+    /* the DAG's max_active_tasks */
+    limits_case("dag_id: l2\nschedule: none\nmax_active_tasks: 3\n", "", "RRRSS");
+    /* a pool of 3 slots; tasks taking 2 slots each → one at a time */
+    next_pool = "p";
+    next_pool_slots = 3;
+    limits_case("dag_id: l3\nschedule: none\n", ", pool: p, pool_slots: 2", "RSSSS");
+    next_pool = "p";
+    next_pool_slots = 3;
+    limits_case("dag_id: l4\nschedule: none\n", ", pool: p", "RRRSS");
+}
+
+static void test_trigger_rules_run(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start(
+        "dag_id: tr\nschedule: none\ntasks:\n"
+        "  - {task_id: a, type: shell, command: \"exit 1\"}\n"
+        "  - {task_id: b, type: shell, command: \"exit 0\"}\n"
+        "  - {task_id: c, type: shell, command: \"true\", upstream: a}\n"
+        "  - {task_id: d, type: shell, command: \"true\", upstream: [a, b], "
+        "trigger_rule: one_success}\n"
+        "  - {task_id: e, type: shell, command: \"true\", upstream: a, trigger_rule: all_failed}\n"
+        "  - {task_id: f, type: shell, command: \"true\", upstream: b, trigger_rule: all_failed}\n"
+        "  - {task_id: g, type: shell, command: \"true\", upstream: a, trigger_rule: none_failed}\n"
+        "  - {task_id: h, type: shell, command: \"true\", upstream: [a, b], "
+        "trigger_rule: all_done}\n"
+        "  - {task_id: i, type: shell, command: \"true\", upstream: a, trigger_rule: one_failed}\n"
+        "  - {task_id: j, type: shell, command: \"true\", upstream: b, trigger_rule: one_failed}\n"
+        "  - {task_id: k, type: shell, command: \"true\", upstream: c}\n"
+        "  - {task_id: l, type: shell, command: \"true\", upstream: f, trigger_rule: "
+        "none_failed}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "tr");
+    assert_non_null(d);
+    spate_sched_run_t r;
+    assert_int_equal(spate_sched_manual_run(s->db, d, "m1", INT64_MIN, now, &r), SPATE_OK);
+    assert_string_equal(r.run_id, "m1");
+    run_until_done(s, "tr", "m1", &now);
+    static const struct {
+        const char *task;
+        spate_sched_ti_state_t want;
+    } want[] = {
+        {"a", SPATE_TI_FAILED},          {"b", SPATE_TI_SUCCESS},
+        {"c", SPATE_TI_UPSTREAM_FAILED}, {"d", SPATE_TI_SUCCESS},
+        {"e", SPATE_TI_SUCCESS},         {"f", SPATE_TI_SKIPPED},
+        {"g", SPATE_TI_UPSTREAM_FAILED}, {"h", SPATE_TI_SUCCESS},
+        {"i", SPATE_TI_SUCCESS},         {"j", SPATE_TI_SKIPPED},
+        {"k", SPATE_TI_UPSTREAM_FAILED}, {"l", SPATE_TI_SUCCESS},
+    };
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(want); i++) {
+        spate_sched_ti_t t = get_ti(s, "tr", "m1", want[i].task);
+        if (t.state != want[i].want)
+            fail_msg("task %s: %s, want %s", want[i].task, spate_sched_ti_state_name(t.state),
+                     spate_sched_ti_state_name(want[i].want));
+    }
+    assert_int_equal(get_ti(s, "tr", "m1", "a").exit_code, 1);
+    assert_int_equal(get_ti(s, "tr", "m1", "c").try_number, 0); /* never ran */
+    assert_int_equal(get_run(s, "tr", "m1").state, SPATE_RUN_FAILED);
+    /* the try's log exists where the docs say */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/logs/tr/m1/a/1.log", tmpdir);
+    assert_int_equal(access(path, R_OK), 0);
+    spate_scheduler_free(s);
+}
+
+static void test_retries_backoff(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s =
+        start("dag_id: rb\nschedule: none\ndefault_args:\n  retries: 2\n  retry_delay: 10s\n"
+              "  retry_exponential_backoff: true\n"
+              "tasks:\n  - {task_id: t, type: shell, command: \"exit 3\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "rb"), "r", now, now, &r),
+        SPATE_OK);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(get_ti(s, "rb", "r", "t").state, SPATE_TI_RUNNING);
+    until_idle(s, &now);
+    spate_sched_ti_t t = get_ti(s, "rb", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_UP_FOR_RETRY);
+    assert_int_equal(t.try_number, 1);
+    assert_int_equal(t.max_tries, 3);
+    assert_int_equal(t.exit_code, 3);
+    assert_int_equal(t.next_try_ms, t.end_ms + 10000);
+    int64_t due = t.next_try_ms;
+    now = due - 1; /* not yet */
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(get_ti(s, "rb", "r", "t").state, SPATE_TI_UP_FOR_RETRY);
+    now = due;
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    t = get_ti(s, "rb", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_RUNNING);
+    assert_int_equal(t.try_number, 2);
+    until_idle(s, &now);
+    t = get_ti(s, "rb", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_UP_FOR_RETRY);
+    assert_int_equal(t.next_try_ms, t.end_ms + 20000); /* 10 s * 2^(2-1) */
+    now = t.next_try_ms;
+    run_until_done(s, "rb", "r", &now);
+    t = get_ti(s, "rb", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_FAILED);
+    assert_int_equal(t.try_number, 3);
+    assert_int_equal(get_run(s, "rb", "r").state, SPATE_RUN_FAILED);
+    spate_scheduler_free(s);
+}
+
+static void test_timeout(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: to\nschedule: none\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"sleep 30\", "
+                                 "execution_timeout: 2s}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "to"), "r", now, now, &r),
+        SPATE_OK);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(s->nkids, 1);
+    assert_int_equal(spate_sched_exec_next_deadline(s), now + 2000);
+    usleep(100000);
+    assert_int_equal(spate_scheduler_tick(s, now + 1999), SPATE_OK);
+    assert_int_equal(get_ti(s, "to", "r", "t").state, SPATE_TI_RUNNING);
+    now += 2000;
+    run_until_done(s, "to", "r", &now);
+    spate_sched_ti_t t = get_ti(s, "to", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_FAILED);
+    assert_int_not_equal(t.exit_code, 0);
+    char path[1024], text[8192];
+    snprintf(path, sizeof path, "%s/data/logs/to/r/t/1.log", tmpdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "timed out after 2 s"));
+    spate_scheduler_free(s);
+}
+
+static void test_backfill(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: bf\nschedule: \"@daily\"\nstart_date: 2026-11-01\n"
+                                 "is_paused_upon_creation: true\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "bf");
+    size_t n = 99;
+    char err[256] = "";
+    assert_int_equal(
+        spate_scheduler_backfill(s->db, d, T0, T0 + 4 * DAY, false, &n, err, sizeof err), SPATE_OK);
+    assert_int_equal(n, 5);
+    runs_t rs = list_runs(s, "bf");
+    assert_int_equal(rs.n, 5);
+    assert_string_equal(rs.ids[0], "backfill__2026-11-05T00:00:00+00:00");
+    spate_sched_run_t r = get_run(s, "bf", "backfill__2026-11-03T00:00:00+00:00");
+    assert_int_equal(r.type, SPATE_RUN_BACKFILL);
+    assert_int_equal(r.data_interval_end_ms, T0 + 3 * DAY);
+    /* again: all exist */
+    assert_int_equal(
+        spate_scheduler_backfill(s->db, d, T0, T0 + 4 * DAY, false, &n, err, sizeof err), SPATE_OK);
+    assert_int_equal(n, 0);
+    /* a range starting mid-day begins at the next fire */
+    assert_int_equal(spate_scheduler_backfill(s->db, d, T0 + 4 * DAY + 1, T0 + 6 * DAY, false, &n,
+                                              err, sizeof err),
+                     SPATE_OK);
+    assert_int_equal(n, 2);
+    /* reset: existing runs are queued again */
+    r.state = SPATE_RUN_SUCCESS;
+    assert_int_equal(spate_sched_db_run_update(s->db, &r), SPATE_OK);
+    assert_int_equal(
+        spate_scheduler_backfill(s->db, d, T0 + 2 * DAY, T0 + 2 * DAY, true, &n, err, sizeof err),
+        SPATE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(get_run(s, "bf", r.run_id).state, SPATE_RUN_QUEUED);
+    assert_int_equal(spate_scheduler_backfill(s->db, d, T0 + DAY, T0, false, &n, err, sizeof err),
+                     SPATE_EINVAL);
+    spate_scheduler_free(s);
+}
+
+static void test_dead_task(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: dd\nschedule: none\ndefault_args: {retries: 1, "
+                                 "retry_delay: 1s}\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "dd"), "r", now, now, &r),
+        SPATE_OK);
+    r.state = SPATE_RUN_RUNNING;
+    assert_int_equal(spate_sched_db_run_update(s->db, &r), SPATE_OK);
+    /* a try left RUNNING by a scheduler on another host that died */
+    spate_sched_ti_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.dag_id, sizeof t.dag_id, "dd");
+    snprintf(t.run_id, sizeof t.run_id, "r");
+    snprintf(t.task_id, sizeof t.task_id, "t");
+    snprintf(t.hostname, sizeof t.hostname, "elsewhere.invalid");
+    t.state = SPATE_TI_RUNNING;
+    t.try_number = 1;
+    t.max_tries = 2;
+    t.heartbeat_ms = now;
+    t.pid = 4242;
+    t.exit_code = -1;
+    assert_int_equal(spate_sched_db_ti_put(s->db, &t), SPATE_OK);
+    now += 10000; /* younger than dead_after (30 s): left alone */
+    s->last_heartbeat_ms = INT64_MIN;
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(get_ti(s, "dd", "r", "t").state, SPATE_TI_RUNNING);
+    now += 30000;
+    s->last_heartbeat_ms = INT64_MIN;
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    t = get_ti(s, "dd", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_UP_FOR_RETRY);
+    assert_int_equal(t.next_try_ms, now + 1000);
+    now += 1000;
+    run_until_done(s, "dd", "r", &now);
+    t = get_ti(s, "dd", "r", "t");
+    assert_int_equal(t.state, SPATE_TI_SUCCESS);
+    assert_int_equal(t.try_number, 2);
+    assert_int_equal(get_run(s, "dd", "r").state, SPATE_RUN_SUCCESS);
+    spate_scheduler_free(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trigger_table),
+        cmocka_unit_test(test_retry_delay),
+        cmocka_unit_test(test_run_ids),
+        cmocka_unit_test(test_catchup),
+        cmocka_unit_test(test_no_catchup_end_date),
+        cmocka_unit_test(test_paused_and_max_active_runs),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_trigger_rules_run),
+        cmocka_unit_test(test_retries_backoff),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_backfill),
+        cmocka_unit_test(test_dead_task),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
