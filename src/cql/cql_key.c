@@ -1290,6 +1290,154 @@ bool spate_cql_deletion_supersedes(const spate_cql_deletion_t *a, const spate_cq
            (a->timestamp == b->timestamp && a->local_deletion_time > b->local_deletion_time);
 }
 
+/* ------------------------------------------------------------------ */
+/* Row values                                                          */
+/* ------------------------------------------------------------------ */
+
+bool spate_cql_row_value_is(const void *p, size_t n) {
+    return p != NULL && n > 0 && *(const uint8_t *)p == SPATE_CQL_ROW_VALUE;
+}
+
+spate_status_t spate_cql_row_value_begin(spate_buf_t *out) {
+    return spate_buf_putc(out, (char)SPATE_CQL_ROW_VALUE);
+}
+
+spate_status_t spate_cql_row_value_put(spate_buf_t *out, spate_cql_key_kind_t kind, uint16_t column,
+                                       spate_slice_t cell) {
+    uint8_t h[7];
+    size_t hn = 0;
+    if ((kind != SPATE_CQL_KIND_ROW_MARKER && kind != SPATE_CQL_KIND_CELL) || cell.p == NULL ||
+        cell.len < 0)
+        return SPATE_EINVAL;
+    h[hn++] = (uint8_t)kind;
+    if (kind == SPATE_CQL_KIND_CELL) {
+        h[hn++] = (uint8_t)(column >> 8);
+        h[hn++] = (uint8_t)column;
+    }
+    put_be32(h + hn, (uint32_t)cell.len);
+    hn += 4;
+    spate_status_t st = spate_buf_append(out, h, hn);
+    return st == SPATE_OK ? spate_buf_append(out, cell.p, (size_t)cell.len) : st;
+}
+
+spate_status_t spate_cql_row_reader_init(spate_cql_row_reader_t *rr, const void *p, size_t n) {
+    if (!spate_cql_row_value_is(p, n)) return SPATE_EINVAL;
+    spate_rd_init(&rr->r, (const uint8_t *)p + 1, n - 1);
+    rr->last = -1;
+    return SPATE_OK;
+}
+
+spate_status_t spate_cql_row_reader_next(spate_cql_row_reader_t *rr, spate_cql_key_kind_t *kind,
+                                         uint16_t *column, spate_cql_cell_t *cell,
+                                         spate_slice_t *raw) {
+    if (spate_rd_left(&rr->r) == 0) return rr->last < 0 ? SPATE_EINVAL : SPATE_ENOENT;
+    uint8_t k;
+    uint16_t col = 0;
+    uint32_t n;
+    const uint8_t *p;
+    if (spate_rd_u8(&rr->r, &k) != SPATE_OK) return SPATE_EINVAL;
+    if (k != SPATE_CQL_KIND_ROW_MARKER && k != SPATE_CQL_KIND_CELL) return SPATE_EINVAL;
+    if (k == SPATE_CQL_KIND_CELL && spate_rd_u16(&rr->r, &col) != SPATE_OK) return SPATE_EINVAL;
+    if (spate_rd_u32(&rr->r, &n) != SPATE_OK || spate_rd_bytes(&rr->r, n, &p) != SPATE_OK)
+        return SPATE_EINVAL;
+    int id = (int)k << 16 | col;
+    if (id <= rr->last) return SPATE_EINVAL;
+    if (spate_cql_cell_decode(p, n, cell) != SPATE_OK) return SPATE_EINVAL;
+    if (k == SPATE_CQL_KIND_ROW_MARKER && cell->value.len > 0) return SPATE_EINVAL;
+    rr->last = id;
+    *kind = (spate_cql_key_kind_t)k;
+    *column = col;
+    if (raw != NULL) *raw = (spate_slice_t){(const char *)p, (int32_t)n};
+    return SPATE_OK;
+}
+
+spate_status_t spate_cql_row_value_check(const void *p, size_t n) {
+    spate_cql_row_reader_t rr;
+    spate_status_t st = spate_cql_row_reader_init(&rr, p, n);
+    spate_cql_key_kind_t k;
+    uint16_t col;
+    spate_cql_cell_t c;
+    while (st == SPATE_OK) st = spate_cql_row_reader_next(&rr, &k, &col, &c, NULL);
+    return st == SPATE_ENOENT ? SPATE_OK : SPATE_EINVAL;
+}
+
+typedef struct {
+    int id; /* kind << 16 | column */
+    spate_cql_cell_t c;
+    spate_slice_t raw;
+} row_ent_t;
+
+static int row_ent_cmp(const void *a, const void *b) {
+    int x = ((const row_ent_t *)a)->id, y = ((const row_ent_t *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    row_ent_t *v;
+    size_t n, cap;
+} row_ents_t;
+
+static bool row_ent_push(row_ents_t *a, int id, const spate_cql_cell_t *c, spate_slice_t raw) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 16;
+        row_ent_t *v = realloc(a->v, cap * sizeof *v);
+        if (v == NULL) return false;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = (row_ent_t){id, *c, raw};
+    return true;
+}
+
+/* Appends the entries of operand v (a row value or a marker cell): all of
+ * them, or none when it does not read whole. */
+static void row_operand(row_ents_t *a, spate_slice_t v) {
+    size_t from = a->n;
+    spate_cql_cell_t c;
+    if (v.p == NULL || v.len <= 0) return;
+    if (!spate_cql_row_value_is(v.p, (size_t)v.len)) {
+        if (spate_cql_cell_decode(v.p, (size_t)v.len, &c) == SPATE_OK && c.value.len == 0)
+            row_ent_push(a, SPATE_CQL_KIND_ROW_MARKER << 16, &c, v);
+        return;
+    }
+    spate_cql_row_reader_t rr;
+    spate_cql_key_kind_t k;
+    uint16_t col;
+    spate_slice_t raw;
+    spate_status_t st = spate_cql_row_reader_init(&rr, v.p, (size_t)v.len);
+    while (st == SPATE_OK && (st = spate_cql_row_reader_next(&rr, &k, &col, &c, &raw)) == SPATE_OK)
+        if (!row_ent_push(a, (int)k << 16 | col, &c, raw)) st = SPATE_ENOMEM;
+    if (st != SPATE_ENOENT) a->n = from;
+}
+
+spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *v, size_t n) {
+    row_ents_t a = {0};
+    for (size_t i = 0; i < n; i++) row_operand(&a, v[i]);
+    if (a.n == 0) {
+        free(a.v);
+        return SPATE_ENOENT;
+    }
+    row_ent_t *e = a.v;
+    qsort(e, a.n, sizeof *e, row_ent_cmp);
+    size_t from = out->len;
+    spate_status_t st = spate_cql_row_value_begin(out);
+    for (size_t i = 0; i < a.n && st == SPATE_OK;) {
+        /* equal ids: the run's winner, whatever order it came in */
+        size_t best = i, j = i + 1;
+        for (; j < a.n && e[j].id == e[i].id; j++)
+            if (spate_cql_cell_reconcile(&e[j].c, &e[best].c) == &e[j].c) best = j;
+        st = spate_cql_row_value_put(out, (spate_cql_key_kind_t)(e[best].id >> 16),
+                                     (uint16_t)e[best].id, e[best].raw);
+        i = j;
+    }
+    free(e);
+    if (st != SPATE_OK && out->data != NULL) {
+        out->len = from;
+        out->data[from] = '\0';
+    }
+    return st;
+}
+
 spate_status_t spate_cql_range_tombstone_encode(spate_buf_t *out, const spate_cql_key_schema_t *s,
                                                 const spate_cql_deletion_t *d,
                                                 const spate_slice_t *ck, uint16_t n,

@@ -45,7 +45,8 @@
  *   0x02  RANGE_TOMBSTONE      P | 02 | start bound     deletion | end bound
  *   0x03  STATIC_CELL          P | 03 | column [| elem] cell
  *   0x10  ROW_DELETION         P | ck... | 10           deletion
- *   0x11  ROW_MARKER           P | ck... | 11           cell, empty value
+ *   0x11  ROW_MARKER           P | ck... | 11           cell, empty value; or a row
+ *                                                         value (below)
  *   0x12  CELL                 P | ck... | 12 | column [| elem]   cell
  *
  * So within a partition come, in order: its deletion, all its range
@@ -145,6 +146,28 @@
  *             Cassandra's localDeletionTime of an expiring cell)
  *   ..  rest  live / expiring: the value bytes (may be empty); tombstone:
  *             nothing
+ *
+ * ---- Row value (ROW_MARKER: a row's marker and cells as one value) ----
+ *
+ * The value under a row marker key R | 11 is either a cell value (the
+ * marker alone) or a row value: the row's marker and/or plain cells
+ * (columns that are not collection elements; a collection's own
+ * tombstone included), so that writing a whole row is one RocksDB entry.
+ *
+ *   off size  field
+ *   0   1     0x10 ROW (no cell value starts with it: flags are 00..02)
+ *   then per entry, (kind, column) strictly ascending, at least one:
+ *       1     kind: 11 the row marker (empty value) / 12 a cell
+ *       2     cells only: column id, u16 BE
+ *       4     u32 BE n
+ *       n     a cell value (layout above)
+ *
+ * An entry means what the key R | kind [| column] with that cell value
+ * means, and it reconciles with such a key by the cell rules: a row value
+ * and separate cell keys of the same row may hold the same column, the
+ * winner is what the column holds. Merging row values (and a plain
+ * marker cell) keeps, per (kind, column), the reconcile winner, so the
+ * result does not depend on the order operands arrive in.
  *
  * ---- Deletion value (PARTITION_DELETION, ROW_DELETION, RANGE_TOMBSTONE) -
  *
@@ -427,6 +450,52 @@ bool spate_cql_deletion_deletes(const spate_cql_deletion_t *d, int64_t ts);
 /* True when a wins over b (a later timestamp, then a later local deletion
  * time), as DeletionTime.supersedes. */
 bool spate_cql_deletion_supersedes(const spate_cql_deletion_t *a, const spate_cql_deletion_t *b);
+
+/* ------------------------------------------------------------------ */
+/* Row values                                                          */
+/* ------------------------------------------------------------------ */
+
+#define SPATE_CQL_ROW_VALUE 0x10 /* first byte of a row value */
+
+/* True when p[0..n) has a row value's first byte (it may still be
+ * malformed: the reader checks the rest). */
+bool spate_cql_row_value_is(const void *p, size_t n);
+
+/* Appends the row value header (one byte). */
+spate_status_t spate_cql_row_value_begin(spate_buf_t *out);
+/* Appends one entry: kind ROW_MARKER (column ignored) or CELL, and the
+ * encoded cell value. The caller keeps entries in strictly ascending
+ * (kind, column) order (the reader rejects anything else). EINVAL for
+ * another kind or a cell longer than UINT32_MAX. */
+spate_status_t spate_cql_row_value_put(spate_buf_t *out, spate_cql_key_kind_t kind, uint16_t column,
+                                       spate_slice_t cell);
+
+/* A cursor over a row value's entries (a bounds-checked reader: any input
+ * is safe). */
+typedef struct {
+    spate_rd_t r;
+    int last; /* (kind << 16 | column) of the previous entry, -1 first */
+} spate_cql_row_reader_t;
+
+/* EINVAL when p[0..n) does not start with the row value byte. */
+spate_status_t spate_cql_row_reader_init(spate_cql_row_reader_t *rr, const void *p, size_t n);
+/* The next entry: SPATE_OK with *kind, *column (0 for the marker), *cell
+ * (decoded; its value borrows from the row value) and, when raw is not
+ * NULL, the cell's encoded bytes; SPATE_ENOENT after the last; EINVAL for
+ * a malformed entry, an entry out of order, a marker with a value, or an
+ * empty row value (checked on the first call). */
+spate_status_t spate_cql_row_reader_next(spate_cql_row_reader_t *rr, spate_cql_key_kind_t *kind,
+                                         uint16_t *column, spate_cql_cell_t *cell,
+                                         spate_slice_t *raw);
+/* SPATE_OK when every entry of p[0..n) reads (EINVAL otherwise). */
+spate_status_t spate_cql_row_value_check(const void *p, size_t n);
+
+/* Merges the values v[0..n) of one row marker key, each a row value or a
+ * cell value (the marker alone; v[i].p may be NULL: skipped), into one row
+ * value appended to out: per (kind, column) the spate_cql_cell_reconcile
+ * winner. An operand that does not read whole is left out; ENOENT when
+ * none is left (out untouched), ENOMEM. */
+spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *v, size_t n);
 
 /* A range tombstone's value: d then the end bound ck[0..n) + b. */
 spate_status_t spate_cql_range_tombstone_encode(spate_buf_t *out, const spate_cql_key_schema_t *s,

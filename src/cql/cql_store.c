@@ -3,27 +3,40 @@
  * semantics in cql_store.h; keys and values in cql_key.h).
  *
  * Write path: a mutation encodes keys with cql_key and appends Merges to a
- * WriteBatch, one column family per value format; the merge operators
- * (cell_merge, deletion_merge, range_merge) keep Cassandra's winner, full
- * and partial merges alike, and never fail: an operand that does not
- * decode is dropped (if nothing decodes, the last operand is kept so that
- * the reader reports EINVAL instead of data silently vanishing).
+ * WriteBatch, one column family per value format; the marker and plain
+ * cells of the row it is on wait in a small sorted list (uent: kind <<
+ * 16 | column, value bytes in ucells) and go into the batch as one row
+ * unit (row_flush) when the mutation moves to another row or is applied.
+ * The merge operators (cells_merge, deletion_merge, range_merge) keep
+ * Cassandra's winner, full and partial merges alike, and never fail: an
+ * operand that does not decode is dropped (if nothing decodes, the last
+ * operand is kept so that the reader reports EINVAL instead of data
+ * silently vanishing).
  *
  * Read path, one iterator over a snapshot:
  *
  *   main   cells      [lo, hi) in the query's direction: rows are runs of
  *                     keys sharing the row prefix R = P | ck
  *   del    deletions  same bounds and direction: R | 10 looked up beside
- *                     main (seek only when main has moved past the cursor)
- *   rng    ranges     forward, P | 02 .. P | 03 per partition
+ *                     main (seek only when main has moved past the cursor);
+ *                     not opened for a point read (row_get): a Get instead
+ *   rng    ranges     forward, P | 02 .. P | 03 per partition; not opened
+ *                     for a table without clustering columns
  *   stat   cells      forward, P | 03 .. P | 04 per partition (statics)
  *   get    deletions  P | 01, the partition deletion
+ *
+ * Forward cursors inside one partition seek in prefix mode (cql_store.h,
+ * "Partition prefix"), the others in total order. A freed iterator's
+ * memory is kept as the store's spare and reused by the next iter_open.
  *
  * A row's first key is decoded by cql_key (it yields the pk / ck values
  * and proves the key belongs to the table); later keys of the row are
  * matched by the prefix R and their short suffix (kind, column, element)
- * parsed here. The row's cells are copied into the row buffer, put back
- * in key order when reading in reverse, and only then judged:
+ * parsed here. A row value under R | 11 is expanded into its entries and
+ * merged with the row's separate keys (merge_row_value: key order, the
+ * reconcile winner for a column both hold). The row's cells are copied
+ * into the row buffer, put back in key order when reading in reverse, and
+ * only then judged:
  *
  *   D = max(partition deletion, range tombstones around R, row deletion)
  *   marker / cell live  <=>  spate_cql_cell_is_live(now) and ts > D
@@ -46,6 +59,15 @@ static const char *const cf_names[NCF] = {"default", SPATE_CQL_STORE_CF_CELLS,
 #define DEFAULT_CACHE (8u << 20)
 #define DEFAULT_WRITE_BUFFER (16u << 20)
 #define SMALL_WRITE_BUFFER (2u << 20)
+/* table id + token: every key of a partition starts with it */
+#define SPATE_CQL_STORE_PREFIX_LEN 12
+
+/* levels below this one are not compressed (L0 and L1: the recent,
+ * most read data, rewritten soon anyway) */
+#define FIRST_COMPRESSED_LEVEL 2
+/* memtable prefix bloom: this share of the write buffer */
+#define MEMTABLE_PREFIX_BLOOM_RATIO 0.02
+#define MAX_SUCCESSIVE_MERGES 64
 
 struct spate_cql_store {
     rocksdb_t *db;
@@ -60,7 +82,13 @@ struct spate_cql_store {
     bool unsynced;
     int64_t unsynced_since_ms;
     spate_cql_store_stats_t stats;
+    /* the last freed iterator, its RocksDB objects released and its
+     * buffers kept for the next iter_open (a point read then allocates
+     * almost nothing of its own) */
+    struct spate_cql_store_iter *spare;
 };
+
+static void iter_destroy(struct spate_cql_store_iter *it);
 
 static inline uint32_t be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -140,24 +168,65 @@ static char *cell_merge(const char *existing, size_t elen, const char *const *op
     return merge_result(bp, bn, success, new_len);
 }
 
+/* The cells family's operator: row values (a row marker key written as a
+ * unit) merge entry by entry, with a plain marker cell among them as the
+ * marker entry; anything else is a cell. One operand alone is kept as it
+ * is (the reader checks it): the common full merge of a key written once. */
+static char *cells_merge(const char *existing, size_t elen, const char *const *ops,
+                         const size_t *oplen, int nops, unsigned char *success, size_t *new_len) {
+    int present = existing != NULL;
+    bool rows = spate_cql_row_value_is(existing, elen);
+    const char *one = existing;
+    size_t onen = elen;
+    for (int i = 0; i < nops; i++) {
+        if (ops[i] == NULL) continue;
+        present++;
+        one = ops[i];
+        onen = oplen[i];
+        rows = rows || spate_cql_row_value_is(ops[i], oplen[i]);
+    }
+    if (present == 1) return merge_result(one, onen, success, new_len);
+    if (!rows) return cell_merge(existing, elen, ops, oplen, nops, success, new_len);
+    spate_slice_t *v = spate_xcalloc((size_t)nops + 1, sizeof *v);
+    size_t n = 0;
+    if (existing != NULL) v[n++] = (spate_slice_t){existing, (int32_t)SPATE_MIN(elen, INT32_MAX)};
+    for (int i = 0; i < nops; i++)
+        if (ops[i] != NULL)
+            v[n++] = (spate_slice_t){ops[i], (int32_t)SPATE_MIN(oplen[i], INT32_MAX)};
+    spate_buf_t out = SPATE_BUF_INIT;
+    spate_status_t rc = spate_cql_row_value_merge(&out, v, n);
+    free(v);
+    if (rc == SPATE_ENOENT) /* nothing decodes: keep the last operand */
+        return merge_result(one, onen, success, new_len);
+    if (rc != SPATE_OK) {
+        spate_buf_free(&out);
+        *success = 0;
+        *new_len = 0;
+        return NULL;
+    }
+    char *r = merge_result(out.data, out.len, success, new_len);
+    spate_buf_free(&out);
+    return r;
+}
+
 static char *cell_full(void *state, const char *key, size_t klen, const char *existing, size_t elen,
                        const char *const *ops, const size_t *oplen, int nops,
                        unsigned char *success, size_t *new_len) {
     SPATE_UNUSED(state);
     SPATE_UNUSED(key);
     SPATE_UNUSED(klen);
-    return cell_merge(existing, elen, ops, oplen, nops, success, new_len);
+    return cells_merge(existing, elen, ops, oplen, nops, success, new_len);
 }
 static char *cell_partial(void *state, const char *key, size_t klen, const char *const *ops,
                           const size_t *oplen, int nops, unsigned char *success, size_t *new_len) {
     SPATE_UNUSED(state);
     SPATE_UNUSED(key);
     SPATE_UNUSED(klen);
-    return cell_merge(NULL, 0, ops, oplen, nops, success, new_len);
+    return cells_merge(NULL, 0, ops, oplen, nops, success, new_len);
 }
 static const char *cell_name(void *state) {
     SPATE_UNUSED(state);
-    return "spate.cql.cell.v1";
+    return "spate.cql.cell.v2";
 }
 
 /* The superseding deletion. */
@@ -330,6 +399,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *a, co
 }
 
 static void store_free(spate_cql_store_t *st) {
+    if (st->spare != NULL) iter_destroy(st->spare);
     for (int i = 0; i < NCF; i++)
         if (st->cf[i] != NULL) rocksdb_column_family_handle_destroy(st->cf[i]);
     if (st->db != NULL) rocksdb_close(st->db);
@@ -367,12 +437,6 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
     st->period_ms = c.period_ms;
     st->cache = rocksdb_cache_create_lru(c.block_cache_bytes);
 
-    rocksdb_block_based_table_options_t *bbo = rocksdb_block_based_options_create();
-    rocksdb_block_based_options_set_block_cache(bbo, st->cache);
-    rocksdb_block_based_options_set_filter_policy(bbo, rocksdb_filterpolicy_create_bloom_full(10));
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks(bbo, 1);
-    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(bbo, 1);
-
     st->dbopt = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(st->dbopt, 1);
     rocksdb_options_set_create_missing_column_families(st->dbopt, 1);
@@ -387,15 +451,39 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
     for (int i = 0; i < NCF; i++) {
         rocksdb_options_t *o = rocksdb_options_create();
         st->cfopt[i] = o;
+        bool table = i != CF_DEFAULT;
+        rocksdb_block_based_table_options_t *bbo = rocksdb_block_based_options_create();
+        rocksdb_block_based_options_set_block_cache(bbo, st->cache);
+        rocksdb_block_based_options_set_filter_policy(bbo,
+                                                      rocksdb_filterpolicy_create_bloom_full(10));
+        /* index and filter blocks stay with their table readers, outside
+         * the cache: in it, at 900 k rows, they were evicted by data blocks
+         * and re-read (and checksummed) by point reads, which then cost
+         * 17-29 µs of CPU instead of 11-12 (bench/run_cql.sh) */
+        rocksdb_block_based_options_set_cache_index_and_filter_blocks(bbo, 0);
+        /* cells and ranges are only sought (prefix filter); deletions are
+         * also read with Get (whole keys) */
+        rocksdb_block_based_options_set_whole_key_filtering(bbo, i == CF_DEL || !table);
         rocksdb_options_set_block_based_table_factory(o, bbo);
+        rocksdb_block_based_options_destroy(bbo);
+        if (table) {
+            rocksdb_options_set_prefix_extractor(
+                o, rocksdb_slicetransform_create_fixed_prefix(SPATE_CQL_STORE_PREFIX_LEN));
+            rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, MEMTABLE_PREFIX_BLOOM_RATIO);
+            if (i == CF_DEL) rocksdb_options_set_memtable_whole_key_filtering(o, 1);
+        }
         rocksdb_options_set_write_buffer_size(o, i == CF_CELLS ? c.write_buffer_bytes
                                                                : SMALL_WRITE_BUFFER);
         rocksdb_options_set_max_write_buffer_number(o, 2);
         rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+        int comp[7];
+        for (int l = 0; l < 7; l++)
+            comp[l] = l < FIRST_COMPRESSED_LEVEL ? rocksdb_no_compression : rocksdb_lz4_compression;
+        rocksdb_options_set_compression_per_level(o, comp, 7);
         rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
         /* a hot key's operands are merged at write time past this many,
          * so reading it never folds an unbounded stack */
-        rocksdb_options_set_max_successive_merges(o, 64);
+        rocksdb_options_set_max_successive_merges(o, MAX_SUCCESSIVE_MERGES);
         rocksdb_mergeoperator_t *mo = NULL;
         if (i == CF_CELLS)
             mo = rocksdb_mergeoperator_create(NULL, mo_destroy, cell_full, cell_partial,
@@ -409,7 +497,6 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
         /* the options own the operator from here */
         if (mo != NULL) rocksdb_options_set_merge_operator(o, mo);
     }
-    rocksdb_block_based_options_destroy(bbo);
 
     char *rerr = NULL;
     st->db =
@@ -495,6 +582,12 @@ spate_status_t spate_cql_store_compact(spate_cql_store_t *st) {
 /* Mutations                                                           */
 /* ------------------------------------------------------------------ */
 
+/* An entry of the row being built: its cell value is ucells[off, +len). */
+typedef struct {
+    int id; /* kind << 16 | column, as in a row value */
+    size_t off, len;
+} uent_t;
+
 struct spate_cql_mutation {
     spate_cql_store_t *st;
     rocksdb_writebatch_t *wb;
@@ -503,6 +596,11 @@ struct spate_cql_mutation {
     bool has_part, has_row, has_time;
     int64_t ts;
     int32_t ttl, now;
+    /* The row being built (see row_flush): its R, and its marker and
+     * plain cells by id, each id once (the reconcile winner). */
+    spate_buf_t urow, ucells, uval;
+    uent_t *uent;
+    size_t nuent, cuent;
 };
 
 spate_cql_mutation_t *spate_cql_mutation_new(spate_cql_store_t *st) {
@@ -519,6 +617,10 @@ void spate_cql_mutation_free(spate_cql_mutation_t *m) {
     spate_buf_free(&m->row);
     spate_buf_free(&m->key);
     spate_buf_free(&m->val);
+    spate_buf_free(&m->urow);
+    spate_buf_free(&m->ucells);
+    spate_buf_free(&m->uval);
+    free(m->uent);
     free(m);
 }
 
@@ -526,16 +628,41 @@ void spate_cql_mutation_clear(spate_cql_mutation_t *m) {
     rocksdb_writebatch_clear(m->wb);
     m->s = NULL;
     m->has_part = m->has_row = m->has_time = false;
+    m->nuent = 0;
+    spate_buf_reset(&m->ucells);
+}
+
+static size_t varint_len(size_t v) {
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, n++;
+    return n;
+}
+
+/* What the row being built will add to the batch when flushed: one
+ * Merge record, as RocksDB's WriteBatch lays it out (tag, column family,
+ * key and value with varint lengths). */
+static size_t row_pending_bytes(const spate_cql_mutation_t *m) {
+    if (m->nuent == 0) return 0;
+    size_t k = m->urow.len + 1, v;
+    if (m->nuent == 1) {
+        v = m->uent[0].len;
+        if (m->uent[0].id >> 16 == SPATE_CQL_KIND_CELL) k += 2;
+    } else {
+        v = 1;
+        for (size_t i = 0; i < m->nuent; i++)
+            v += (m->uent[i].id >> 16 == SPATE_CQL_KIND_CELL ? 7 : 5) + m->uent[i].len;
+    }
+    return 1 + varint_len(CF_CELLS) + varint_len(k) + k + varint_len(v) + v;
 }
 
 size_t spate_cql_mutation_count(const spate_cql_mutation_t *m) {
-    return (size_t)rocksdb_writebatch_count(m->wb);
+    return (size_t)rocksdb_writebatch_count(m->wb) + (m->nuent > 0);
 }
 
 size_t spate_cql_mutation_bytes(const spate_cql_mutation_t *m) {
     size_t n = 0;
     rocksdb_writebatch_data(m->wb, &n);
-    return n;
+    return n + row_pending_bytes(m);
 }
 
 spate_status_t spate_cql_mutation_time(spate_cql_mutation_t *m, int64_t timestamp, int32_t ttl,
@@ -585,22 +712,96 @@ static void batch_merge(spate_cql_mutation_t *m, int cf) {
                                 m->val.len);
 }
 
+/* Moves the row being built into the batch: one entry as the key it
+ * stands for (R | 11 or R | 12 | column), two or more as one row value
+ * under R | 11. Uses m->key and m->uval. */
+static spate_status_t row_flush(spate_cql_mutation_t *m) {
+    if (m->nuent == 0) return SPATE_OK;
+    spate_status_t rc = buf_set(&m->key, m->urow.data, m->urow.len);
+    spate_buf_t *v = &m->uval;
+    spate_buf_reset(v);
+    if (m->nuent == 1) {
+        const uent_t *e = &m->uent[0];
+        if (rc == SPATE_OK && e->id >> 16 == SPATE_CQL_KIND_ROW_MARKER)
+            rc = spate_cql_key_put_kind(&m->key, SPATE_CQL_KIND_ROW_MARKER);
+        else if (rc == SPATE_OK)
+            rc = spate_cql_key_put_cell(&m->key, SPATE_CQL_KIND_CELL, (uint16_t)e->id, NULL,
+                                        (spate_slice_t){NULL, -1});
+        if (rc == SPATE_OK) rc = spate_buf_append(v, m->ucells.data + e->off, e->len);
+    } else {
+        if (rc == SPATE_OK) rc = spate_cql_key_put_kind(&m->key, SPATE_CQL_KIND_ROW_MARKER);
+        if (rc == SPATE_OK) rc = spate_cql_row_value_begin(v);
+        for (size_t i = 0; i < m->nuent && rc == SPATE_OK; i++) {
+            const uent_t *e = &m->uent[i];
+            rc = spate_cql_row_value_put(v, (spate_cql_key_kind_t)(e->id >> 16), (uint16_t)e->id,
+                                         (spate_slice_t){m->ucells.data + e->off, (int32_t)e->len});
+        }
+    }
+    if (rc != SPATE_OK) return rc;
+    rocksdb_writebatch_merge_cf(m->wb, m->st->cf[CF_CELLS], m->key.data, m->key.len, v->data,
+                                v->len);
+    m->nuent = 0;
+    spate_buf_reset(&m->ucells);
+    return SPATE_OK;
+}
+
+/* Adds the cell value in m->val as entry id of row m->row, flushing the
+ * row built so far when it is another row. An id already there keeps the
+ * reconcile winner. */
+static spate_status_t row_add(spate_cql_mutation_t *m, int id) {
+    spate_status_t rc;
+    if (m->nuent > 0 &&
+        (m->urow.len != m->row.len || memcmp(m->urow.data, m->row.data, m->row.len) != 0)) {
+        if ((rc = row_flush(m)) != SPATE_OK) return rc;
+    }
+    if (m->nuent == 0 && (rc = buf_set(&m->urow, m->row.data, m->row.len)) != SPATE_OK) return rc;
+    if (m->val.len > INT32_MAX) return SPATE_ERANGE;
+    size_t i = m->nuent;
+    while (i > 0 && m->uent[i - 1].id > id) i--; /* columns mostly come in order */
+    if (i > 0 && m->uent[i - 1].id == id) {
+        uent_t *e = &m->uent[i - 1];
+        spate_cql_cell_t a, b;
+        if (spate_cql_cell_decode(m->val.data, m->val.len, &a) != SPATE_OK ||
+            spate_cql_cell_decode(m->ucells.data + e->off, e->len, &b) != SPATE_OK)
+            return SPATE_EINVAL;
+        if (spate_cql_cell_reconcile(&a, &b) == &b) return SPATE_OK;
+        size_t off = m->ucells.len;
+        if ((rc = spate_buf_append(&m->ucells, m->val.data, m->val.len)) != SPATE_OK) return rc;
+        e->off = off;
+        e->len = m->val.len;
+        return SPATE_OK;
+    }
+    size_t off = m->ucells.len;
+    if ((rc = spate_buf_append(&m->ucells, m->val.data, m->val.len)) != SPATE_OK) return rc;
+    if (m->nuent == m->cuent) {
+        m->cuent = m->cuent ? 2 * m->cuent : 16;
+        m->uent = spate_xrealloc(m->uent, m->cuent * sizeof *m->uent);
+    }
+    memmove(m->uent + i + 1, m->uent + i, (m->nuent - i) * sizeof *m->uent);
+    m->uent[i] = (uent_t){id, off, m->val.len};
+    m->nuent++;
+    return SPATE_OK;
+}
+
 /* A cell (marker when marker) at base | suffix; value.p == NULL writes a
  * tombstone at ts. */
 static spate_status_t put_cell(spate_cql_mutation_t *m, bool is_static, bool marker,
                                uint16_t column, const spate_cql_ktype_t *et, spate_slice_t elem,
                                spate_slice_t value, int64_t ts) {
     if (!m->has_time || !(is_static ? m->has_part : m->has_row)) return SPATE_EINVAL;
-    const spate_buf_t *base = is_static ? &m->part : &m->row;
-    spate_status_t rc = buf_set(&m->key, base->data, base->len);
-    if (rc != SPATE_OK) return rc;
-    if (marker)
-        rc = spate_cql_key_put_kind(&m->key, SPATE_CQL_KIND_ROW_MARKER);
-    else
-        rc = spate_cql_key_put_cell(&m->key,
-                                    is_static ? SPATE_CQL_KIND_STATIC_CELL : SPATE_CQL_KIND_CELL,
-                                    column, et, elem);
-    if (rc != SPATE_OK) return rc;
+    /* the row's marker and plain cells join the row being built (row_add),
+     * the rest is merged under its own key */
+    bool in_row = !is_static && et == NULL;
+    spate_status_t rc = SPATE_OK;
+    if (!in_row) {
+        const spate_buf_t *base = is_static ? &m->part : &m->row;
+        rc = buf_set(&m->key, base->data, base->len);
+        if (rc == SPATE_OK)
+            rc = spate_cql_key_put_cell(
+                &m->key, is_static ? SPATE_CQL_KIND_STATIC_CELL : SPATE_CQL_KIND_CELL, column, et,
+                elem);
+        if (rc != SPATE_OK) return rc;
+    }
     spate_cql_cell_t c = {.timestamp = ts, .value = value};
     if (value.p == NULL) {
         c.kind = SPATE_CQL_CELL_TOMBSTONE;
@@ -615,6 +816,9 @@ static spate_status_t put_cell(spate_cql_mutation_t *m, bool is_static, bool mar
     spate_buf_reset(&m->val);
     rc = spate_cql_cell_encode(&m->val, &c);
     if (rc != SPATE_OK) return rc;
+    if (in_row)
+        return row_add(m, marker ? SPATE_CQL_KIND_ROW_MARKER << 16
+                                 : SPATE_CQL_KIND_CELL << 16 | column);
     batch_merge(m, CF_CELLS);
     return SPATE_OK;
 }
@@ -743,6 +947,8 @@ out:
 
 spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t *m) {
     if (m->st != st) return SPATE_EINVAL;
+    spate_status_t rc = row_flush(m);
+    if (rc != SPATE_OK) return rc;
     if (rocksdb_writebatch_count(m->wb) == 0) return SPATE_OK;
     char *err = NULL;
     rocksdb_write(st->db, st->wo, m->wb, &err);
@@ -803,6 +1009,7 @@ struct spate_cql_store_iter {
     rocksdb_readoptions_t *ro_get;
     cur_t main, del, rng, stat;
     bool single, ctx_loaded, done;
+    bool row_get;          /* one row: its deletion is a Get, not the del cursor */
     spate_status_t failed; /* sticky error */
     spate_buf_t after;
     bool has_after;
@@ -837,11 +1044,18 @@ static void cur_free(cur_t *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Creates the RocksDB iterator over [lo, hi) unless that is empty. */
-static void cur_open(spate_cql_store_iter_t *it, cur_t *c, int cf) {
+/* Creates the RocksDB iterator over [lo, hi) unless that is empty. A
+ * forward cursor inside one partition seeks in prefix mode: SST files
+ * whose prefix filter lacks the partition's table id + token are skipped
+ * without reading a block. */
+static void cur_open(spate_cql_store_iter_t *it, cur_t *c, int cf, bool prefix) {
     if (keycmp(c->lo.data, c->lo.len, c->hi.data, c->hi.len) >= 0) return;
     c->ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_snapshot(c->ro, it->snap);
+    if (prefix)
+        rocksdb_readoptions_set_prefix_same_as_start(c->ro, 1);
+    else
+        rocksdb_readoptions_set_total_order_seek(c->ro, 1);
     rocksdb_readoptions_set_iterate_lower_bound(c->ro, c->lo.data, c->lo.len);
     rocksdb_readoptions_set_iterate_upper_bound(c->ro, c->hi.data, c->hi.len);
     c->it = rocksdb_create_iterator_cf(it->st->db, c->ro, it->st->cf[cf]);
@@ -890,8 +1104,69 @@ static void rowbuf_free(rowbuf_t *rb) {
     memset(rb, 0, sizeof *rb);
 }
 
+/* Releases the RocksDB objects of it (cursors, snapshot). */
+static void iter_release(spate_cql_store_iter_t *it) {
+    cur_t *cs[4] = {&it->main, &it->del, &it->rng, &it->stat};
+    for (int i = 0; i < 4; i++) {
+        if (cs[i]->it != NULL) rocksdb_iter_destroy(cs[i]->it);
+        if (cs[i]->ro != NULL) rocksdb_readoptions_destroy(cs[i]->ro);
+        cs[i]->it = NULL;
+        cs[i]->ro = NULL;
+    }
+    if (it->ro_get != NULL) rocksdb_readoptions_destroy(it->ro_get);
+    if (it->snap != NULL) rocksdb_release_snapshot(it->st->db, it->snap);
+    it->ro_get = NULL;
+    it->snap = NULL;
+}
+
+static void rowbuf_reuse(rowbuf_t *dst, rowbuf_t *src) {
+    spate_cql_key_free(&src->key);
+    dst->pos = src->pos;
+    dst->mem = src->mem;
+    spate_buf_reset(&dst->pos);
+    spate_buf_reset(&dst->mem);
+    dst->raw = src->raw;
+    dst->craw = src->craw;
+    dst->cells = src->cells;
+    dst->ccells = src->ccells;
+}
+
+/* Makes a spare (released) iterator like a new one, keeping its memory:
+ * every field zero but the buffers (emptied) and arrays. */
+static void iter_reuse(spate_cql_store_iter_t *it) {
+    spate_cql_store_iter_t k = *it;
+    memset(it, 0, sizeof *it);
+    cur_t *cs[4] = {&it->main, &it->del, &it->rng, &it->stat};
+    const cur_t *ks[4] = {&k.main, &k.del, &k.rng, &k.stat};
+    for (int i = 0; i < 4; i++) {
+        cs[i]->lo = ks[i]->lo;
+        cs[i]->hi = ks[i]->hi;
+        spate_buf_reset(&cs[i]->lo);
+        spate_buf_reset(&cs[i]->hi);
+    }
+    spate_buf_t *bs[5] = {&it->after, &it->part, &it->rtmem, &it->lastpos, &it->scratch};
+    const spate_buf_t *kb[5] = {&k.after, &k.part, &k.rtmem, &k.lastpos, &k.scratch};
+    for (int i = 0; i < 5; i++) {
+        *bs[i] = *kb[i];
+        spate_buf_reset(bs[i]);
+    }
+    it->rts = k.rts;
+    it->crts = k.crts;
+    rowbuf_reuse(&it->srow, &k.srow);
+    rowbuf_reuse(&it->rrow, &k.rrow);
+}
+
 void spate_cql_store_iter_free(spate_cql_store_iter_t *it) {
     if (it == NULL) return;
+    if (it->st->spare == NULL) {
+        iter_release(it);
+        it->st->spare = it;
+        return;
+    }
+    iter_destroy(it);
+}
+
+static void iter_destroy(spate_cql_store_iter_t *it) {
     cur_free(&it->main);
     cur_free(&it->del);
     cur_free(&it->rng);
@@ -923,7 +1198,13 @@ spate_status_t spate_cql_store_iter_open(spate_cql_store_t *st, const spate_cql_
          (q->after.len < 4 || be32((const uint8_t *)q->after.p) != q->schema->table_id)))
         return SPATE_EINVAL;
     const spate_cql_key_schema_t *s = q->schema;
-    spate_cql_store_iter_t *it = spate_xcalloc(1, sizeof *it);
+    spate_cql_store_iter_t *it = st->spare;
+    if (it != NULL) {
+        st->spare = NULL;
+        iter_reuse(it);
+    } else {
+        it = spate_xcalloc(1, sizeof *it);
+    }
     spate_status_t rc = SPATE_OK;
     it->st = st;
     it->q = *q;
@@ -989,10 +1270,16 @@ spate_status_t spate_cql_store_iter_open(spate_cql_store_t *st, const spate_cql_
         spate_cql_store_iter_free(it);
         return rc;
     }
-    cur_open(it, &it->main, CF_CELLS);
-    cur_open(it, &it->del, CF_DEL);
-    cur_open(it, &it->rng, CF_RNG);
-    if (q->include_static) cur_open(it, &it->stat, CF_CELLS);
+    bool fwd1 = it->single && !q->reverse; /* one partition, forward */
+    /* A point read (every clustering column equal, or none) looks its row
+     * deletion up with a Get (whole-key bloom filters), and a table
+     * without clustering columns has no range tombstones (a range delete
+     * there is a row deletion): each saves a RocksDB iterator. */
+    it->row_get = it->single && q->neq == s->nck && q->start == NULL && q->end == NULL;
+    cur_open(it, &it->main, CF_CELLS, fwd1);
+    if (!it->row_get) cur_open(it, &it->del, CF_DEL, fwd1);
+    if (s->nck > 0) cur_open(it, &it->rng, CF_RNG, it->single);
+    if (q->include_static) cur_open(it, &it->stat, CF_CELLS, it->single);
     if (it->main.it != NULL) {
         if (q->reverse)
             rocksdb_iter_seek_to_last(it->main.it);
@@ -1008,14 +1295,103 @@ static const spate_cql_ktype_t *elem_type(const spate_cql_store_iter_t *it, uint
     return it->q.elem_types[column];
 }
 
+static raw_t *raw_new(rowbuf_t *rb) {
+    if (rb->nraw == rb->craw) {
+        size_t cap = rb->craw ? 2 * rb->craw : 16;
+        rb->raw = spate_xrealloc(rb->raw, cap * sizeof *rb->raw);
+        rb->craw = cap;
+    }
+    raw_t *r = &rb->raw[rb->nraw++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Moves r->c's value bytes into the row's mem (r->c.value is then unset:
+ * the bytes are at v_off). */
+static spate_status_t raw_keep_value(rowbuf_t *rb, raw_t *r) {
+    r->v_off = rb->mem.len;
+    r->v_len = r->c.value.len > 0 ? (size_t)r->c.value.len : 0;
+    const char *p = r->c.value.p;
+    r->c.value = (spate_slice_t){NULL, -1};
+    return spate_buf_append(&rb->mem, p, r->v_len);
+}
+
+/* The entries of a row value, appended as raws in ascending order. */
+static spate_status_t gather_row_value(rowbuf_t *rb, const char *v, size_t vn) {
+    spate_cql_row_reader_t rr;
+    spate_cql_key_kind_t kind;
+    uint16_t column;
+    spate_cql_cell_t cell;
+    spate_status_t rc = spate_cql_row_reader_init(&rr, v, vn);
+    while (rc == SPATE_OK &&
+           (rc = spate_cql_row_reader_next(&rr, &kind, &column, &cell, NULL)) == SPATE_OK) {
+        raw_t *r = raw_new(rb);
+        r->kind = (uint8_t)kind;
+        r->column = column;
+        r->c = cell;
+        rc = raw_keep_value(rb, r);
+    }
+    return rc == SPATE_ENOENT ? SPATE_OK : rc == SPATE_ENOMEM ? rc : SPATE_EINVAL;
+}
+
+static spate_cql_cell_t raw_cell(const rowbuf_t *rb, const raw_t *r) {
+    spate_cql_cell_t c = r->c;
+    c.value = (spate_slice_t){rb->mem.data ? rb->mem.data + r->v_off : "", (int32_t)r->v_len};
+    return c;
+}
+
+/* Puts the nu entries of a row value (raw[0..nu): ascending, or
+ * descending when reverse) in place among the row's other raws (key
+ * order), a column held by both becoming the reconcile winner. */
+static void merge_row_value(rowbuf_t *rb, size_t nu, bool reverse) {
+    raw_t *u = rb->raw, *o = rb->raw + nu;
+    size_t no = rb->nraw - nu;
+    if (reverse)
+        for (size_t i = 0, j = nu; i + 1 < j; i++, j--) {
+            raw_t t = u[i];
+            u[i] = u[j - 1];
+            u[j - 1] = t;
+        }
+    if (no == 0) return;
+    raw_t *out = spate_xcalloc(rb->nraw, sizeof *out);
+    size_t i = 0, j = 0, n = 0;
+    while (i < nu || j < no) {
+        int c;
+        if (i == nu)
+            c = 1;
+        else if (j == no || u[i].kind == SPATE_CQL_KIND_ROW_MARKER)
+            c = -1;
+        else if (u[i].column != o[j].column)
+            c = u[i].column < o[j].column ? -1 : 1;
+        else
+            c = o[j].has_elem ? -1 : 0; /* a column's own cell before its elements */
+        if (c < 0) {
+            out[n++] = u[i++];
+        } else if (c > 0) {
+            out[n++] = o[j++];
+        } else {
+            spate_cql_cell_t a = raw_cell(rb, &u[i]), b = raw_cell(rb, &o[j]);
+            out[n++] = spate_cql_cell_reconcile(&a, &b) == &a ? u[i] : o[j];
+            i++;
+            j++;
+        }
+    }
+    memcpy(rb->raw, out, n * sizeof *out);
+    rb->nraw = n;
+    free(out);
+}
+
 /* Collects the cells of one row from cursor c: the keys that extend
  * rb->pos (R, or P for a static row) with an allowed kind. The first key
- * is decoded into rb->key when decode_first. */
+ * is decoded into rb->key when decode_first. A row value (under R | 11)
+ * is read as its entries. */
 static spate_status_t gather(spate_cql_store_iter_t *it, rowbuf_t *rb, cur_t *c, bool reverse,
                              bool is_static, bool decode_first) {
     const size_t plen = is_static ? rb->plen : rb->pos.len;
     spate_buf_reset(&rb->mem);
     rb->nraw = 0;
+    size_t nunit = 0;
+    bool unit = false;
     spate_status_t rc = SPATE_OK;
     while (rc == SPATE_OK && cur_valid(c)) {
         size_t kn, vn;
@@ -1028,46 +1404,44 @@ static spate_status_t gather(spate_cql_store_iter_t *it, rowbuf_t *rb, cur_t *c,
             if (is_static) break; /* the partition's rows follow */
             return SPATE_EINVAL;
         }
-        if (decode_first && rb->nraw == 0) {
+        if (decode_first && rb->nraw == 0 && !unit) {
             spate_cql_key_free(&rb->key);
             if ((rc = spate_cql_key_decode(it->s, k, kn, &rb->key)) != SPATE_OK) return rc;
         }
-        if (rb->nraw == rb->craw) {
-            size_t cap = rb->craw ? 2 * rb->craw : 16;
-            rb->raw = spate_xrealloc(rb->raw, cap * sizeof *rb->raw);
-            rb->craw = cap;
-        }
-        raw_t *r = &rb->raw[rb->nraw];
-        memset(r, 0, sizeof *r);
-        r->kind = sfx[0];
-        if (r->kind == SPATE_CQL_KIND_ROW_MARKER) {
-            if (sn != 1) return SPATE_EINVAL;
-        } else {
-            if (sn < 3 || sn - 3 > INT32_MAX) return SPATE_EINVAL;
-            r->column = (uint16_t)(sfx[1] << 8 | sfx[2]);
-            r->has_elem = sn > 3;
-        }
         const char *v = rocksdb_iter_value(c->it, &vn);
-        if (spate_cql_cell_decode(v, vn, &r->c) != SPATE_OK) return SPATE_EINVAL;
-        if (r->kind == SPATE_CQL_KIND_ROW_MARKER && r->c.value.len > 0) return SPATE_EINVAL;
-        r->v_off = rb->mem.len;
-        r->v_len = r->c.value.len > 0 ? (size_t)r->c.value.len : 0;
-        r->c.value = (spate_slice_t){NULL, -1};
-        if ((rc = spate_buf_append(&rb->mem, v + (vn - r->v_len), r->v_len)) != SPATE_OK) break;
-        if (r->has_elem) {
-            spate_slice_t e = {(const char *)sfx + 3, (int32_t)(sn - 3)};
-            r->ek_off = rb->mem.len;
-            r->ek_len = sn - 3;
-            if ((rc = spate_buf_append(&rb->mem, e.p, r->ek_len)) != SPATE_OK) break;
-            const spate_cql_ktype_t *et = elem_type(it, r->column);
-            if (et != NULL) {
-                r->e_off = rb->mem.len;
-                if (spate_cql_key_elem_decode(et, e, &rb->mem) != SPATE_OK) return SPATE_EINVAL;
-                r->e_len = rb->mem.len - r->e_off;
-                r->elem_decoded = true;
+        if (sfx[0] == SPATE_CQL_KIND_ROW_MARKER && sn == 1 && spate_cql_row_value_is(v, vn)) {
+            /* after the row's other keys when reading in reverse */
+            size_t before = rb->nraw;
+            if ((rc = gather_row_value(rb, v, vn)) != SPATE_OK) return rc;
+            nunit = rb->nraw - before;
+            unit = true;
+        } else {
+            raw_t *r = raw_new(rb);
+            r->kind = sfx[0];
+            if (r->kind == SPATE_CQL_KIND_ROW_MARKER) {
+                if (sn != 1) return SPATE_EINVAL;
+            } else {
+                if (sn < 3 || sn - 3 > INT32_MAX) return SPATE_EINVAL;
+                r->column = (uint16_t)(sfx[1] << 8 | sfx[2]);
+                r->has_elem = sn > 3;
+            }
+            if (spate_cql_cell_decode(v, vn, &r->c) != SPATE_OK) return SPATE_EINVAL;
+            if (r->kind == SPATE_CQL_KIND_ROW_MARKER && r->c.value.len > 0) return SPATE_EINVAL;
+            if ((rc = raw_keep_value(rb, r)) != SPATE_OK) break;
+            if (r->has_elem) {
+                spate_slice_t e = {(const char *)sfx + 3, (int32_t)(sn - 3)};
+                r->ek_off = rb->mem.len;
+                r->ek_len = sn - 3;
+                if ((rc = spate_buf_append(&rb->mem, e.p, r->ek_len)) != SPATE_OK) break;
+                const spate_cql_ktype_t *et = elem_type(it, r->column);
+                if (et != NULL) {
+                    r->e_off = rb->mem.len;
+                    if (spate_cql_key_elem_decode(et, e, &rb->mem) != SPATE_OK) return SPATE_EINVAL;
+                    r->e_len = rb->mem.len - r->e_off;
+                    r->elem_decoded = true;
+                }
             }
         }
-        rb->nraw++;
         if (reverse)
             rocksdb_iter_prev(c->it);
         else
@@ -1082,6 +1456,7 @@ static spate_status_t gather(spate_cql_store_iter_t *it, rowbuf_t *rb, cur_t *c,
             rb->raw[i] = rb->raw[j - 1];
             rb->raw[j - 1] = t;
         }
+    if (unit) merge_row_value(rb, nunit, reverse);
     return SPATE_OK;
 }
 
@@ -1095,9 +1470,21 @@ static spate_status_t row_deletion(spate_cql_store_iter_t *it, const rowbuf_t *r
                                    spate_cql_deletion_t *d) {
     *found = false;
     cur_t *c = &it->del;
-    if (c->it == NULL) return SPATE_OK;
+    if (c->it == NULL && !it->row_get) return SPATE_OK;
     spate_status_t rc = append_kind(&it->scratch, rb->pos.data, rb->pos.len, 0x10);
     if (rc != SPATE_OK) return rc;
+    if (it->row_get) {
+        char *err = NULL;
+        size_t vn = 0;
+        char *v = rocksdb_get_cf(it->st->db, it->ro_get, it->st->cf[CF_DEL], it->scratch.data,
+                                 it->scratch.len, &vn, &err);
+        if (err != NULL) return rocks_status(err, "read");
+        if (v == NULL) return SPATE_OK;
+        rc = spate_cql_deletion_decode(v, vn, d) == SPATE_OK ? SPATE_OK : SPATE_EINVAL;
+        rocksdb_free(v);
+        *found = rc == SPATE_OK;
+        return rc;
+    }
     if (it->q.reverse)
         cur_seek_rev(c, it->scratch.data, it->scratch.len);
     else

@@ -10,7 +10,8 @@
  * ---- Column families --------------------------------------------------
  *
  *   name        holds (cql_key kinds)                 merge operator
- *   cells       STATIC_CELL, ROW_MARKER, CELL         spate_cql_cell_reconcile
+ *   cells       STATIC_CELL, ROW_MARKER, CELL         spate_cql_cell_reconcile;
+ *               (ROW_MARKER: a cell or a row value)   row values entry by entry
  *   deletions   PARTITION_DELETION, ROW_DELETION      the superseding deletion
  *   ranges      RANGE_TOMBSTONE                       the set of tombstones no
  *                                                     other one covers (below)
@@ -25,6 +26,31 @@
  * 3-byte value is 12 bytes too). Keys keep cql_key's layout in every
  * family, so one partition's data sorts the same way in each; a read walks
  * `cells` and looks deletions and range tombstones up beside it.
+ *
+ * ---- Row units (cql_key's row value) -----------------------------------
+ *
+ * A mutation gathers the marker and plain cells (not collection elements)
+ * it writes to one row, in a run of calls on that row, and writes them as
+ * ONE Merge: alone, under the key it stands for (R | 11 or R | 12 | col);
+ * two or more, as a row value under R | 11. An INSERT of ten columns is
+ * then one memtable entry and a point read finds the row under one key.
+ * Same column twice in a run: the reconcile winner is kept. The operator
+ * merges row values (and a plain marker cell) per (kind, column); a read
+ * reconciles a row value's entries with the row's separate cell keys
+ * (UPDATEs of single columns, data written before row units), so either
+ * layout means the same. spate_cql_mutation_count counts the pending
+ * unit as one write and _bytes its exact WriteBatch size.
+ *
+ * ---- Partition prefix --------------------------------------------------
+ *
+ * The three table families have a fixed 12-byte prefix extractor (table
+ * id + token, the start of every key of a partition): SST files carry
+ * prefix bloom filters (`deletions` also whole-key ones, for the Get of a
+ * partition deletion) and memtables a prefix bloom, so a forward read of
+ * one partition seeks in prefix mode (prefix_same_as_start) and skips the
+ * files and memtables that lack its partition. Scans and reverse reads
+ * seek in total order. Two partitions of one token share a prefix: the
+ * filter only narrows, the iterator bounds decide.
  *
  * ---- Range tombstone values (the `ranges` family) ----------------------
  *
@@ -60,15 +86,20 @@
  *
  * ---- Footprint --------------------------------------------------------
  *
- * Tuned small: one 8 MiB LRU block cache shared by all families (index and
- * filter blocks included), 10-bit bloom filters, a 16 MiB write buffer for
- * `cells` and 2 MiB for the others (two each, all memtables capped at 48
- * MiB), WAL at most 64 MiB before old memtables are flushed, 256 open
- * files, 2 background jobs, LZ4, dynamic level sizes, RocksDB's LOG at
- * WARN in at most 3 files of 1 MiB. The conf can change the first two.
- * A key with more than 64 merge operands in a memtable is merged at write
- * time (max_successive_merges), so a hot cell never costs an unbounded
- * merge on read.
+ * Tuned small: one 8 MiB LRU block cache of data blocks shared by all
+ * families (index and filter blocks are held by the open SST readers,
+ * outside it: they grow with the data, about 2 MiB per million rows of
+ * the benchmark's table, but are never evicted and re-read by point
+ * reads), 10-bit bloom filters (prefix filters, above), a 16 MiB write
+ * buffer for `cells` and 2 MiB for the others (two each, all memtables
+ * capped at 48 MiB; memtable prefix blooms take 2% of that), WAL at most
+ * 64 MiB before old memtables are flushed, 256 open files, 2 background
+ * jobs, no compression on L0 and L1 (young data, read most and rewritten
+ * soon) and LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at
+ * most 3 files of 1 MiB. The conf can change the cache and the cells
+ * write buffer. A key with more than 64 merge operands in a memtable is
+ * merged at write time (max_successive_merges), so a hot cell or row
+ * never costs an unbounded merge on read.
  *
  * ---- Reads ------------------------------------------------------------
  *

@@ -2045,6 +2045,181 @@ static void test_reconcile(void **state) {
 #undef E
 }
 
+/* A row value from (kind, column, cell) entries, in the order given. */
+static void row_value(spate_buf_t *out, size_t n, const spate_cql_key_kind_t *kind,
+                      const uint16_t *col, const spate_cql_cell_t *cell) {
+    spate_buf_reset(out);
+    assert_int_equal(spate_cql_row_value_begin(out), SPATE_OK);
+    for (size_t i = 0; i < n; i++) {
+        spate_buf_t c = SPATE_BUF_INIT;
+        assert_int_equal(spate_cql_cell_encode(&c, &cell[i]), SPATE_OK);
+        assert_int_equal(spate_cql_row_value_put(out, kind[i], col[i], sl(c.data, (int32_t)c.len)),
+                         SPATE_OK);
+        spate_buf_free(&c);
+    }
+}
+
+/* "M@ts c3=v@ts c5=T@ts ..." for a row value. */
+static void row_render(char *dst, size_t cap, const void *p, size_t n) {
+    spate_cql_row_reader_t rr;
+    spate_cql_key_kind_t k;
+    uint16_t col;
+    spate_cql_cell_t c;
+    spate_slice_t raw;
+    size_t at = 0;
+    dst[0] = '\0';
+    assert_int_equal(spate_cql_row_reader_init(&rr, p, n), SPATE_OK);
+    spate_status_t rc;
+    while ((rc = spate_cql_row_reader_next(&rr, &k, &col, &c, &raw)) == SPATE_OK) {
+        assert_non_null(raw.p);
+        if (k == SPATE_CQL_KIND_ROW_MARKER)
+            at += (size_t)snprintf(dst + at, cap - at, "%sM@%lld", at ? " " : "",
+                                   (long long)c.timestamp);
+        else if (c.kind == SPATE_CQL_CELL_TOMBSTONE)
+            at += (size_t)snprintf(dst + at, cap - at, "%sc%u=T@%lld", at ? " " : "", col,
+                                   (long long)c.timestamp);
+        else
+            at += (size_t)snprintf(dst + at, cap - at, "%sc%u=%.*s@%lld", at ? " " : "", col,
+                                   (int)c.value.len, c.value.p, (long long)c.timestamp);
+        assert_true(at < cap);
+    }
+    assert_int_equal(rc, SPATE_ENOENT);
+}
+
+static void test_row_values(void **state) {
+    (void)state;
+#define L SPATE_CQL_CELL_LIVE
+#define T SPATE_CQL_CELL_TOMBSTONE
+#define MK SPATE_CQL_KIND_ROW_MARKER
+#define CE SPATE_CQL_KIND_CELL
+    spate_buf_t a = SPATE_BUF_INIT, b = SPATE_BUF_INIT, c = SPATE_BUF_INIT, m = SPATE_BUF_INIT;
+    char got[256];
+
+    /* Exact bytes: 0x10, then kind | [column] | u32 length | cell. */
+    {
+        spate_cql_key_kind_t k[] = {MK, CE};
+        uint16_t col[] = {0, 0x0102};
+        spate_cql_cell_t cell[] = {{L, 5, 0, 0, sl("", 0)}, {L, 6, 0, 0, sl("xy", 2)}};
+        row_value(&a, 2, k, col, cell);
+        assert_int_equal(a.len, 1 + 1 + 4 + 9 + 1 + 2 + 4 + 11);
+        assert_memory_equal(a.data,
+                            "\x10"
+                            "\x11\0\0\0\x09"
+                            "\0\0\0\0\0\0\0\0\x05"
+                            "\x12\x01\x02\0\0\0\x0b"
+                            "\0\0\0\0\0\0\0\0\x06xy",
+                            a.len);
+        assert_true(spate_cql_row_value_is(a.data, a.len));
+        assert_int_equal(spate_cql_row_value_check(a.data, a.len), SPATE_OK);
+        row_render(got, sizeof got, a.data, a.len);
+        assert_string_equal(got, "M@5 c258=xy@6");
+    }
+    /* No cell value starts with 0x10: a plain cell is never a row value. */
+    spate_buf_reset(&c);
+    spate_cql_cell_t plain = {L, 0x10, 0, 0, sl("v", 1)};
+    assert_int_equal(spate_cql_cell_encode(&c, &plain), SPATE_OK);
+    assert_false(spate_cql_row_value_is(c.data, c.len));
+    assert_false(spate_cql_row_value_is(NULL, 0));
+    assert_false(spate_cql_row_value_is("\x10", 0));
+    assert_int_equal(spate_cql_row_value_put(&c, SPATE_CQL_KIND_STATIC_CELL, 1, sl("", 0)),
+                     SPATE_EINVAL);
+    assert_int_equal(spate_cql_row_value_put(&c, CE, 1, (spate_slice_t){NULL, -1}), SPATE_EINVAL);
+
+    /* Merging: per (kind, column) the reconcile winner, in any order. */
+    {
+        spate_cql_key_kind_t k1[] = {MK, CE, CE, CE};
+        uint16_t c1[] = {0, 1, 2, 4};
+        spate_cql_cell_t v1[] = {{L, 10, 0, 0, sl("", 0)},
+                                 {L, 10, 0, 0, sl("a1", 2)},
+                                 {L, 10, 0, 0, sl("b1", 2)},
+                                 {L, 10, 0, 0, sl("d1", 2)}};
+        row_value(&a, 4, k1, c1, v1);
+        spate_cql_key_kind_t k2[] = {CE, CE, CE};
+        uint16_t c2[] = {2, 3, 4};
+        spate_cql_cell_t v2[] = {
+            {L, 20, 0, 0, sl("b2", 2)}, {L, 5, 0, 0, sl("c2", 2)}, {T, 10, 0, 99, sl("", 0)}};
+        row_value(&b, 3, k2, c2, v2);
+        spate_cql_cell_t mark = {L, 30, 0, 0, sl("", 0)};
+        spate_buf_reset(&c);
+        assert_int_equal(spate_cql_cell_encode(&c, &mark), SPATE_OK);
+        const spate_slice_t ops[3] = {sl(a.data, (int32_t)a.len), sl(b.data, (int32_t)b.len),
+                                      sl(c.data, (int32_t)c.len)};
+        const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        spate_buf_t first = SPATE_BUF_INIT;
+        for (int p = 0; p < 6; p++) {
+            spate_slice_t v[4] = {ops[perm[p][0]], {NULL, -1}, ops[perm[p][1]], ops[perm[p][2]]};
+            spate_buf_reset(&m);
+            assert_int_equal(spate_cql_row_value_merge(&m, v, 4), SPATE_OK);
+            row_render(got, sizeof got, m.data, m.len);
+            /* the marker cell at 30 wins the marker; the tombstone wins a tie */
+            assert_string_equal(got, "M@30 c1=a1@10 c2=b2@20 c3=c2@5 c4=T@10");
+            if (p == 0)
+                spate_buf_append(&first, m.data, m.len);
+            else
+                assert_memory_equal(m.data, first.data, first.len);
+        }
+        /* the result merges again to itself (partial merges compose) */
+        spate_slice_t again[2] = {sl(first.data, (int32_t)first.len), ops[0]};
+        spate_buf_reset(&m);
+        assert_int_equal(spate_cql_row_value_merge(&m, again, 2), SPATE_OK);
+        assert_int_equal(m.len, first.len);
+        assert_memory_equal(m.data, first.data, first.len);
+        spate_buf_free(&first);
+
+        /* an operand that does not read whole is left out entirely */
+        spate_buf_t broken = SPATE_BUF_INIT;
+        spate_buf_append(&broken, b.data, b.len - 1);
+        spate_slice_t w[2] = {ops[0], sl(broken.data, (int32_t)broken.len)};
+        spate_buf_reset(&m);
+        assert_int_equal(spate_cql_row_value_merge(&m, w, 2), SPATE_OK);
+        row_render(got, sizeof got, m.data, m.len);
+        assert_string_equal(got, "M@10 c1=a1@10 c2=b1@10 c4=d1@10");
+        spate_buf_free(&broken);
+        /* a plain cell with a value is not a marker: left out */
+        spate_buf_reset(&c);
+        assert_int_equal(spate_cql_cell_encode(&c, &plain), SPATE_OK);
+        spate_slice_t x[2] = {sl(c.data, (int32_t)c.len), sl("junk", 4)};
+        spate_buf_reset(&m);
+        assert_int_equal(spate_cql_row_value_merge(&m, x, 2), SPATE_ENOENT);
+        assert_int_equal(m.len, 0);
+    }
+
+    /* Malformed row values: EINVAL from the reader and check. */
+    const struct {
+        const char *p;
+        size_t n;
+    } bad[] = {
+        {"\x10", 1},                                     /* no entry */
+        {"\x10\x13\0\0\0\x09\0\0\0\0\0\0\0\0\x05", 15},  /* unknown kind */
+        {"\x10\x11\0\0\0\x0a\0\0\0\0\0\0\0\0\x05", 15},  /* length past the end */
+        {"\x10\x11\0\0\0\x0a\0\0\0\0\0\0\0\0\x05v", 16}, /* marker with a value */
+        {"\x10\x11\0\0\0\x08\0\0\0\0\0\0\0\0", 14},      /* bad cell */
+        {"\x10\x12\0\x02\0\0\0\x09\0\0\0\0\0\0\0\0\x05"  /* columns out of order */
+         "\x12\0\x01\0\0\0\x09\0\0\0\0\0\0\0\0\x05",
+         34},
+        {"\x10\x12\0\x02\0\0\0\x09\0\0\0\0\0\0\0\0\x05" /* a column twice */
+         "\x12\0\x02\0\0\0\x09\0\0\0\0\0\0\0\0\x05",
+         34},
+        {"\x10\x12\0", 3}, /* truncated column */
+    };
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(bad); i++) {
+        if (spate_cql_row_value_check(bad[i].p, bad[i].n) != SPATE_EINVAL)
+            fail_msg("bad row value %zu accepted", i);
+    }
+    spate_cql_row_reader_t rr;
+    assert_int_equal(spate_cql_row_reader_init(&rr, "\x00", 1), SPATE_EINVAL);
+    assert_int_equal(spate_cql_row_value_check("", 0), SPATE_EINVAL);
+
+    spate_buf_free(&a);
+    spate_buf_free(&b);
+    spate_buf_free(&c);
+    spate_buf_free(&m);
+#undef L
+#undef T
+#undef MK
+#undef CE
+}
+
 static void test_liveness_and_deletions(void **state) {
     (void)state;
     spate_cql_cell_t live = {SPATE_CQL_CELL_LIVE, 1, 0, 0, {"", 0}};
@@ -2105,6 +2280,7 @@ int main(void) {
         cmocka_unit_test(test_cell_values),
         cmocka_unit_test(test_reconcile),
         cmocka_unit_test(test_liveness_and_deletions),
+        cmocka_unit_test(test_row_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
