@@ -2,8 +2,6 @@
  * fuzz_up.c — libFuzzer target for the parsers of `spate up` (src/up/):
  * the same input goes to
  *
- *   spate_up_parse_high     `topics describe` text → sum of High:
- *   spate_up_parse_lag      `groups describe` text → sum of LAG for a topic
  *   spate_up_lines_feed     a child's output, fed in two pieces at a point
  *                           chosen by the first byte; every emitted line is
  *                           checked to be at most SPATE_UP_LINE_MAX bytes
@@ -44,13 +42,6 @@ static void on_line(void *ctx, const char *line, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *p = (const char *)data;
-    int64_t v = -1;
-    spate_status_t st = spate_up_parse_high(p, size, &v);
-    CHECK(st == SPATE_OK || st == SPATE_ENOENT);
-    if (st == SPATE_OK) CHECK(v >= 0);
-    st = spate_up_parse_lag(p, size, "users_created", &v);
-    CHECK(st == SPATE_OK || st == SPATE_ENOENT);
-
     static spate_up_lines_t lines;
     lines.len = 0;
     count_t c = {0};
@@ -69,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     spate_up_conf_t conf;
     spate_up_conf_default(&conf);
     spate_conf_err_t err = {{0}};
-    st = spate_up_conf_load_string(&conf, "fuzz.yaml", text, &err);
+    spate_status_t st = spate_up_conf_load_string(&conf, "fuzz.yaml", text, &err);
     if (st == SPATE_OK) {
         for (int i = 0; i < SPATE_UP_NCOMP; i++) {
             TERMINATED(conf.comp[i].addr);

@@ -2,9 +2,9 @@
  * cmd_dags.c — the scheduler's command line, as Airflow's CLI:
  *
  *   spate dags list [--dags PATH | --config FILE]
- *   spate dags trigger DAG [--run-id ID] [--logical-date T]
+ *   spate dags trigger DAG [--run-id ID] [--logical-date T] [--conf JSON]
  *   spate dags pause|unpause DAG
- *   spate dags test DAG [DATE]
+ *   spate dags test DAG [DATE] [--conf JSON]
  *   spate dags backfill DAG --start-date A --end-date B [--reset]
  *   spate tasks test DAG TASK [DATE]
  *   spate tasks logs DAG RUN_ID TASK [--try N]
@@ -23,11 +23,10 @@
  *
  * `dags test` runs one run in the foreground on a private, temporary
  * metadata database and data directory, so it never disturbs (nor is
- * disturbed by) a scheduler running on the real one. To keep that private
- * scheduler from creating scheduled runs of its own (catchup), a finished
- * "scheduled" sentinel run is recorded at the far future first (the
- * scheduler continues after the latest scheduled run), and the bag's other
- * DAGs are recorded as paused.
+ * disturbed by) a scheduler running on the real one. That private
+ * scheduler runs with no_scheduled_runs: it creates no runs from
+ * schedules (no catchup), so the one manual run recorded first is all it
+ * runs.
  *
  * Exit status: 0 success, 1 failure (unknown DAG, a run that failed, a
  * broken DAG file in `dags list`), 2 usage errors.
@@ -53,6 +52,7 @@ typedef struct {
     int npos;
     const char *config, *dags, *metadata, *data_dir;
     const char *run_id, *logical_date, *start_date, *end_date, *state, *try_s, *limit_s;
+    const char *conf_json; /* dags trigger --conf */
     bool reset;
     /* resolved */
     spate_conf_t conf;
@@ -74,11 +74,11 @@ typedef struct {
 
 static const action_t actions[] = {
     {"dags", "list", 0, 0, "", "spate dags list"},
-    {"dags", "trigger", 1, 1, " --run-id --logical-date ",
-     "spate dags trigger DAG [--run-id ID] [--logical-date T]"},
+    {"dags", "trigger", 1, 1, " --run-id --logical-date --conf ",
+     "spate dags trigger DAG [--run-id ID] [--logical-date T] [--conf JSON]"},
     {"dags", "pause", 1, 1, "", "spate dags pause DAG"},
     {"dags", "unpause", 1, 1, "", "spate dags unpause DAG"},
-    {"dags", "test", 1, 2, "", "spate dags test DAG [DATE]"},
+    {"dags", "test", 1, 2, " --conf ", "spate dags test DAG [DATE] [--conf JSON]"},
     {"dags", "backfill", 1, 1, " --start-date --end-date --reset ",
      "spate dags backfill DAG --start-date A --end-date B [--reset]"},
     {"tasks", "test", 2, 3, "", "spate tasks test DAG TASK [DATE]"},
@@ -93,7 +93,9 @@ static void usage(FILE *f, const char *cmd) {
     fprintf(f, "\n");
     if (strcmp(cmd, "dags") == 0)
         fprintf(f, "  list      every DAG: id, schedule, paused, file; then broken files' errors\n"
-                   "  trigger   create a manual run (state queued) that the scheduler picks up\n"
+                   "  trigger   create a manual run (state queued) that the scheduler picks up;\n"
+                   "            --conf '{\"count\": 300}' is its dag_run.conf (a JSON object,\n"
+                   "            overriding the DAG's params of the same names)\n"
                    "  pause     stop creating and running runs of the DAG; unpause undoes it\n"
                    "  test      run one run in the foreground (no scheduler needed; private\n"
                    "            metadata), print each task's state; exit 0 only on success\n"
@@ -152,7 +154,7 @@ static int cli_parse(cli_t *c, const char *cmd, int argc, char **argv, const act
         {"--run-id", &c->run_id},         {"--logical-date", &c->logical_date},
         {"--start-date", &c->start_date}, {"--end-date", &c->end_date},
         {"--state", &c->state},           {"--try", &c->try_s},
-        {"--limit", &c->limit_s},
+        {"--limit", &c->limit_s},         {"--conf", &c->conf_json},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -457,8 +459,10 @@ static int dags_trigger(cli_t *c) {
     memset(&run, 0, sizeof(run));
     snprintf(run.dag_id, sizeof(run.dag_id), "%s", d->dag_id);
     if (c->run_id) {
-        if (!*c->run_id || strlen(c->run_id) >= sizeof(run.run_id) || strchr(c->run_id, '/'))
-            return spate_cmd_usage_error(c->cmd, "--run-id: 1..255 bytes without '/'");
+        if (!spate_sched_run_id_valid(c->run_id)) /* it becomes a folder of the logs */
+            return spate_cmd_usage_error(c->cmd,
+                                         "--run-id: 1..255 characters of A-Z a-z 0-9 _ . ~ : + -"
+                                         " (not '.' or '..')");
         snprintf(run.run_id, sizeof(run.run_id), "%s", c->run_id);
     } else {
         char ts[48];
@@ -470,6 +474,10 @@ static int dags_trigger(cli_t *c) {
     run.logical_date_ms = logical;
     manual_interval(d, logical, &run.data_interval_start_ms, &run.data_interval_end_ms);
     run.queued_ms = now;
+    char cerr[256];
+    if (spate_sched_run_conf_parse(c->conf_json, c->conf_json ? strlen(c->conf_json) : 0, run.conf,
+                                   sizeof(run.conf), cerr, sizeof(cerr)) != SPATE_OK)
+        return spate_cmd_usage_error(c->cmd, "--conf: %s", cerr);
     if ((r = cli_open_db(c, false)) >= 0) return r;
     bool paused = false;
     if (spate_sched_db_dag_ensure(c->db, d->dag_id, d->is_paused_upon_creation) != SPATE_OK ||
@@ -481,6 +489,7 @@ static int dags_trigger(cli_t *c) {
     char ts[48];
     fmt_ts(logical, ts);
     printf("Created run %s of DAG %s (logical date %s), state queued\n", run.run_id, d->dag_id, ts);
+    if (strcmp(run.conf, "{}") != 0) printf("conf: %s\n", run.conf);
     if (paused)
         printf("DAG %s is paused: the run starts once it is unpaused (spate dags unpause %s)\n",
                d->dag_id, d->dag_id);
@@ -583,6 +592,10 @@ static int dags_test(cli_t *c) {
     if (!d) return SPATE_EXIT_FAIL;
     int64_t now = spate_wall_ms(), logical = now;
     if (c->npos > 1 && (r = parse_time_arg(c->cmd, "DATE", c->pos[1], &logical)) >= 0) return r;
+    char conf[SPATE_SCHED_RUN_CONF_MAX], cerr[256];
+    if (spate_sched_run_conf_parse(c->conf_json, c->conf_json ? strlen(c->conf_json) : 0, conf,
+                                   sizeof(conf), cerr, sizeof(cerr)) != SPATE_OK)
+        return spate_cmd_usage_error(c->cmd, "--conf: %s", cerr);
 
     char tmp[] = "/tmp/spate-dags-test.XXXXXX";
     if (!mkdtemp(tmp)) {
@@ -598,6 +611,7 @@ static int dags_test(cli_t *c) {
     sc.api_listen = NULL;
     sc.zookeeper = NULL;
     sc.loop_ms = 20;
+    sc.no_scheduled_runs = true; /* only the run recorded below */
 
     int rc = SPATE_EXIT_FAIL;
     spate_sched_db_t *db = NULL;
@@ -610,7 +624,7 @@ static int dags_test(cli_t *c) {
         fprintf(stderr, "spate dags test: %s\n", err);
         goto out;
     }
-    spate_sched_run_t run, sentinel;
+    spate_sched_run_t run;
     memset(&run, 0, sizeof(run));
     snprintf(run.dag_id, sizeof(run.dag_id), "%s", d->dag_id);
     char ts[48];
@@ -621,21 +635,11 @@ static int dags_test(cli_t *c) {
     run.logical_date_ms = logical;
     manual_interval(d, logical, &run.data_interval_start_ms, &run.data_interval_end_ms);
     run.queued_ms = now;
-    sentinel = run;
-    snprintf(sentinel.run_id, sizeof(sentinel.run_id), "scheduled__dags_test_sentinel");
-    sentinel.type = SPATE_RUN_SCHEDULED;
-    sentinel.state = SPATE_RUN_SUCCESS;
-    sentinel.logical_date_ms = sentinel.data_interval_start_ms = 253402214400000LL; /* 9999-12-31 */
-    sentinel.data_interval_end_ms = sentinel.logical_date_ms;
-    /* Only this DAG runs here: the bag's others are paused. */
-    for (size_t i = 0; i < spate_sched_dagbag_count(c->bag); i++) {
-        const char *other = spate_sched_dagbag_at(c->bag, i)->dag_id;
-        if (strcmp(other, d->dag_id) != 0 && spate_sched_db_dag_ensure(db, other, true) != SPATE_OK)
-            break;
-    }
+    memcpy(run.conf, conf, sizeof(run.conf));
+    /* The bag's other DAGs need nothing: without scheduled runs, this run
+     * is the only one in the private database. */
     if (spate_sched_db_dag_ensure(db, d->dag_id, false) != SPATE_OK ||
         spate_sched_db_dag_set_paused(db, d->dag_id, false) != SPATE_OK ||
-        spate_sched_db_run_create(db, &sentinel) != SPATE_OK ||
         spate_sched_db_run_create(db, &run) != SPATE_OK) {
         fprintf(stderr, "spate dags test: %s\n", spate_sched_db_error(db));
         goto out;

@@ -2,6 +2,17 @@
  * cmd_topics.c — `spate topics list|create|describe|delete`: topic
  * administration against spate broker or a real Kafka cluster. The work
  * is done by the Kafka admin client (src/kafka/kafka_client.c).
+ *
+ * `describe --json` prints the admin client's structured result
+ * (spate_kafka_topics_collect) as one JSON array, one object per topic in
+ * the order named, for scripts:
+ *
+ *   [{"topic":"t","partition_count":1,"replication_factor":1,
+ *     "partitions":[{"partition":0,"leader":1,"replicas":[1],"isr":[1],
+ *                    "low":0,"high":4}]}]
+ *
+ * A partition whose watermarks could not be read has "low" and "high"
+ * null and an "error" string.
  */
 #include "cmd.h"
 
@@ -15,7 +26,7 @@ static void help(void) {
         "usage: spate topics list [--internal] [options]\n"
         "       spate topics create NAME [--partitions N] [--replication-factor N]\n"
         "                                [--config KEY=VALUE ...] [options]\n"
-        "       spate topics describe NAME... [options]\n"
+        "       spate topics describe NAME... [--json] [options]\n"
         "       spate topics delete NAME... [options]\n"
         "\n"
         "Administers the topics of spate broker or of a real Kafka cluster.\n"
@@ -23,6 +34,7 @@ static void help(void) {
         "  list       topic names, one a line, sorted (--internal: with __consumer_offsets ...)\n"
         "  create     create a topic (partitions, replication factor: broker defaults)\n"
         "  describe   partitions with leader, replicas, ISR and low/high watermark offsets\n"
+        "             (--json: the same as one JSON array)\n"
         "  delete     delete topics\n"
         "\n"
         "options:\n"
@@ -44,6 +56,48 @@ static int finish(spate_status_t st, spate_buf_t *out, const char *err) {
     return SPATE_EXIT_FAIL;
 }
 
+static void json_ids(spate_buf_t *b, const int32_t *ids, int n) {
+    spate_buf_putc(b, '[');
+    for (int i = 0; i < n; i++) spate_buf_printf(b, "%s%d", i ? "," : "", (int)ids[i]);
+    spate_buf_putc(b, ']');
+}
+
+/* `describe --json`: the topics as one JSON array (see the top). */
+static spate_status_t describe_json(const spate_kafka_client_opts_t *o, const char *const *names,
+                                    size_t n, spate_buf_t *b, char *err, size_t errlen) {
+    spate_kafka_topic_info_t *ti;
+    spate_status_t st = spate_kafka_topics_collect(o, names, n, &ti, err, errlen);
+    if (st != SPATE_OK) return st;
+    spate_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        const spate_kafka_topic_info_t *t = &ti[i];
+        spate_buf_puts(b, i ? ",{\"topic\":" : "{\"topic\":");
+        spate_json_put_str(b, t->name, strlen(t->name));
+        spate_buf_printf(b, ",\"partition_count\":%d,\"replication_factor\":%d,\"partitions\":[",
+                         t->nparts, (int)t->replication_factor);
+        for (int p = 0; p < t->nparts; p++) {
+            const spate_kafka_part_info_t *pi = &t->parts[p];
+            spate_buf_printf(b, "%s{\"partition\":%d,\"leader\":%d,\"replicas\":", p ? "," : "",
+                             (int)pi->id, (int)pi->leader);
+            json_ids(b, pi->replicas, pi->nreplicas);
+            spate_buf_puts(b, ",\"isr\":");
+            json_ids(b, pi->isr, pi->nisr);
+            if (pi->high >= 0) {
+                spate_buf_printf(b, ",\"low\":%lld,\"high\":%lld}", (long long)pi->low,
+                                 (long long)pi->high);
+            } else {
+                spate_buf_puts(b, ",\"low\":null,\"high\":null,\"error\":");
+                spate_json_put_str(b, pi->wm_err, strlen(pi->wm_err));
+                spate_buf_putc(b, '}');
+            }
+        }
+        spate_buf_puts(b, "]}");
+    }
+    spate_buf_puts(b, "]\n");
+    spate_kafka_topic_infos_free(ti, n);
+    return SPATE_OK;
+}
+
 int spate_cmd_topics(int argc, char **argv) {
     if (argc < 2)
         return spate_cmd_usage_error(CMD,
@@ -54,7 +108,8 @@ int spate_cmd_topics(int argc, char **argv) {
         return SPATE_EXIT_OK;
     }
     bool is_list = strcmp(sub, "list") == 0, is_create = strcmp(sub, "create") == 0;
-    if (!is_list && !is_create && strcmp(sub, "describe") != 0 && strcmp(sub, "delete") != 0)
+    bool is_describe = strcmp(sub, "describe") == 0, json = false;
+    if (!is_list && !is_create && !is_describe && strcmp(sub, "delete") != 0)
         return spate_cmd_usage_error(CMD, "unknown subcommand '%s'", sub);
 
     spate_kafka_client_opts_t o;
@@ -78,6 +133,10 @@ int spate_cmd_topics(int argc, char **argv) {
         if (m > 0) continue;
         if (is_list && strcmp(a, "--internal") == 0) {
             internal = true;
+            continue;
+        }
+        if (is_describe && strcmp(a, "--json") == 0) {
+            json = true;
             continue;
         }
         if (is_create) {
@@ -129,7 +188,9 @@ int spate_cmd_topics(int argc, char **argv) {
         st = spate_kafka_topic_create(&o, names[0], (int32_t)partitions, (int32_t)rf,
                                       (const char *const *)configs, nconfigs, err, sizeof err);
         if (st == SPATE_OK) spate_buf_printf(&buf, "Created topic %s.\n", names[0]);
-    } else if (strcmp(sub, "describe") == 0) {
+    } else if (is_describe && json) {
+        st = describe_json(&o, (const char *const *)names, nnames, &buf, err, sizeof err);
+    } else if (is_describe) {
         st = spate_kafka_topics_describe(&o, (const char *const *)names, nnames, &buf, err,
                                          sizeof err);
     } else {

@@ -129,6 +129,108 @@ spate_status_t spate_kafka_groups_list(const spate_kafka_client_opts_t *o, spate
  * SPATE_ENOENT for a group the cluster does not know ("Dead"). */
 spate_status_t spate_kafka_group_describe(const spate_kafka_client_opts_t *o, const char *group,
                                           spate_buf_t *out, char *err, size_t errlen);
+/* ---- Structured results ------------------------------------------ */
+
+/* What the describe functions above print, as data: the one collector
+ * behind the text of `topics describe` / `groups describe`, their --json
+ * output and the numbers `spate up` shows. Everything in a result is
+ * owned by it (strings and arrays are copies, not pointers into
+ * librdkafka's metadata) and released by its _free function.
+ *
+ *   spate_kafka_topic_info_t      one topic
+ *     name, replication_factor
+ *     parts[nparts] ─ id, leader, replicas[], isr[], low, high (sorted by id)
+ *
+ *   spate_kafka_group_info_t      one group
+ *     group, state, protocol_type, protocol, coordinator
+ *     members[nmembers] ─ member_id, client_id, host, assignment bytes
+ *     offsets[noffsets] ─ topic, partition, committed, low, high, lag
+ *                         (sorted by topic, partition)
+ *
+ * A watermark that could not be read is -1, with the reason in
+ * wm_err; the lag of such a partition is -1 too. */
+typedef struct {
+    int32_t id;
+    int32_t leader;
+    int32_t *replicas;
+    int nreplicas;
+    int32_t *isr;
+    int nisr;
+    int64_t low, high; /* watermarks (ListOffsets); -1 = unknown */
+    char wm_err[128];  /* why they are unknown ("" when known) */
+} spate_kafka_part_info_t;
+
+typedef struct {
+    char *name;
+    int32_t replication_factor; /* replicas of the first partition; 0 without partitions */
+    spate_kafka_part_info_t *parts;
+    int nparts;
+} spate_kafka_topic_info_t;
+
+/* Metadata + watermarks of `n` topics into *out (n entries, in the order
+ * asked; free with spate_kafka_topic_infos_free(*out, n)). Statuses as
+ * spate_kafka_topics_describe: SPATE_ENOENT (nothing returned, *out NULL)
+ * when any name is not a topic. */
+spate_status_t spate_kafka_topics_collect(const spate_kafka_client_opts_t *o,
+                                          const char *const *names, size_t n,
+                                          spate_kafka_topic_info_t **out, char *err, size_t errlen);
+void spate_kafka_topic_infos_free(spate_kafka_topic_info_t *t, size_t n);
+
+typedef struct {
+    char *topic;
+    int32_t partition;
+    int64_t committed; /* the group's committed offset; -1 = none */
+    int64_t low, high; /* watermarks; -1 = unknown (wm_err says why) */
+    /* high - committed (at least 0); without a committed offset
+     * high - low (what a consumer starting at the earliest offset has
+     * left to read); -1 when the watermarks are unknown. */
+    int64_t lag;
+    char wm_err[128];
+} spate_kafka_offset_info_t;
+
+typedef struct {
+    char *member_id, *client_id, *host;
+    unsigned char *assignment; /* MemberAssignment bytes (spate_kafka_assignment_format) */
+    size_t assignment_len;
+} spate_kafka_member_info_t;
+
+typedef struct {
+    char *group, *state, *protocol_type, *protocol; /* "" when the broker sent none */
+    int32_t coordinator_id;
+    char *coordinator_host;
+    int coordinator_port;
+    spate_kafka_member_info_t *members;
+    int nmembers;
+    spate_kafka_offset_info_t *offsets; /* only partitions with a committed offset */
+    int noffsets;
+} spate_kafka_group_info_t;
+
+/* DescribeGroups + the committed offsets of every partition of every
+ * non-internal topic (those with one are kept) into *g (zeroed first;
+ * free with spate_kafka_group_info_free, also after a failure). Statuses
+ * as spate_kafka_group_describe. */
+spate_status_t spate_kafka_group_collect(const spate_kafka_client_opts_t *o, const char *group,
+                                         spate_kafka_group_info_t *g, char *err, size_t errlen);
+void spate_kafka_group_info_free(spate_kafka_group_info_t *g);
+
+/* The messages in a topic: the high watermarks of its partitions summed
+ * into *high_sum, the partition count into *partitions (either may be
+ * NULL). SPATE_ENOENT for an unknown topic; a watermark that cannot be
+ * read fails the whole call (no partial sums: SPATE_ERR, the partition
+ * and the reason in err). */
+spate_status_t spate_kafka_topic_offsets(const spate_kafka_client_opts_t *o, const char *topic,
+                                         int64_t *high_sum, int32_t *partitions, char *err,
+                                         size_t errlen);
+/* How far `group` is behind on `topic`: over the topic's partitions,
+ * high watermark - committed offset (at least 0), and for a partition the
+ * group has no committed offset for, high - low: everything a consumer
+ * starting at the earliest offset (as spate stream does by default) has
+ * still to read. So a group that does not exist yet (or never committed)
+ * lags by the whole topic; that is not an error. SPATE_ENOENT only for an
+ * unknown topic; an unreadable watermark fails the call as above. */
+spate_status_t spate_kafka_group_lag(const spate_kafka_client_opts_t *o, const char *group,
+                                     const char *topic, int64_t *lag, char *err, size_t errlen);
+
 /* Decodes a consumer-protocol MemberAssignment
  *   version int16, topics [topic str16, partitions [int32]], user_data bytes
  * and appends it as "topic:0,1 other:2" ("-" when it assigns nothing).

@@ -26,6 +26,20 @@
  * on every partition of every non-internal topic, keeping those with an
  * offset.
  *
+ * One collector per kind of question, shared by everything that asks it:
+ *
+ *   topics_collect    Metadata + ListOffsets per partition
+ *                     → spate_kafka_topic_info_t[]
+ *                     used by: topics describe (text), topics_collect
+ *                     (--json), topic_offsets (spate up: "in Kafka")
+ *   offsets_collect   OffsetFetch + ListOffsets per partition
+ *                     → spate_kafka_offset_info_t[]
+ *                     used by: group_collect (describe text, --json),
+ *                     group_lag (spate up: "lag")
+ *
+ * so the text of the describe commands is only ever output: nothing reads
+ * it back.
+ *
  * librdkafka's own log lines (connection refused, ...) go to spate's log at
  * debug level: the caller reports the outcome in one clear message.
  */
@@ -255,53 +269,151 @@ static void put_ids(spate_buf_t *out, const int32_t *ids, int n) {
     if (n == 0) spate_buf_puts(out, "-");
 }
 
-spate_status_t spate_kafka_topics_describe(const spate_kafka_client_opts_t *o,
-                                           const char *const *names, size_t n, spate_buf_t *out,
-                                           char *err, size_t errlen) {
-    const rd_kafka_metadata_t *md = NULL;
-    rd_kafka_metadata_partition_t *parts = NULL;
-    rd_kafka_t *rk = client_new(o, NULL, err, errlen);
-    if (!rk) return SPATE_ERR;
-    spate_status_t st = client_metadata(rk, o, &md, err, errlen);
-    if (st != SPATE_OK) goto out;
+static char *dup_str(const char *s) { return spate_xstrdup(s ? s : ""); }
+
+static int32_t *dup_ids(const int32_t *ids, int n) {
+    int32_t *c = spate_xcalloc((size_t)SPATE_MAX(n, 0) + 1, sizeof *c);
+    if (n > 0) memcpy(c, ids, (size_t)n * sizeof *c);
+    return c;
+}
+
+/* ListOffsets for one partition into *low / *high; on failure both are
+ * -1 and wm_err (128 bytes) says why. */
+static rd_kafka_resp_err_t watermarks(rd_kafka_t *rk, const spate_kafka_client_opts_t *o,
+                                      const char *topic, int32_t part, int64_t *low, int64_t *high,
+                                      char *wm_err, size_t wm_errlen) {
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(rk, topic, part, &lo, &hi, o->timeout_ms);
+    if (e) {
+        lo = hi = -1;
+        snprintf(wm_err, wm_errlen, "%s", rd_kafka_err2str(e));
+    }
+    *low = lo;
+    *high = hi;
+    return e;
+}
+
+void spate_kafka_topic_infos_free(spate_kafka_topic_info_t *t, size_t n) {
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) {
+        for (int p = 0; p < t[i].nparts; p++) {
+            free(t[i].parts[p].replicas);
+            free(t[i].parts[p].isr);
+        }
+        free(t[i].parts);
+        free(t[i].name);
+    }
+    free(t);
+}
+
+/* The topic collector on an open handle and its metadata: every name is
+ * checked first, so an unknown one costs no ListOffsets. *out is the
+ * caller's (spate_kafka_topic_infos_free) on SPATE_OK, NULL otherwise. */
+static spate_status_t topics_collect(rd_kafka_t *rk, const spate_kafka_client_opts_t *o,
+                                     const rd_kafka_metadata_t *md, const char *const *names,
+                                     size_t n, spate_kafka_topic_info_t **out, char *err,
+                                     size_t errlen) {
+    *out = NULL;
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_metadata_topic_t *t = md_topic(md, names[i]);
         if (!t || t->err) {
             snprintf(err, errlen, "unknown topic '%s'%s%s", names[i], t ? ": " : "",
                      t ? rd_kafka_err2str(t->err) : "");
-            st = t ? map_err(t->err) : SPATE_ENOENT;
-            goto out;
+            return t ? map_err(t->err) : SPATE_ENOENT;
         }
     }
+    spate_kafka_topic_info_t *ti = spate_xcalloc(n + 1, sizeof *ti);
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_metadata_topic_t *t = md_topic(md, names[i]);
         int np = t->partition_cnt;
-        free(parts);
-        parts = spate_xcalloc((size_t)np + 1, sizeof *parts);
-        memcpy(parts, t->partitions, (size_t)np * sizeof *parts);
-        qsort(parts, (size_t)np, sizeof *parts, cmp_part);
-        spate_buf_printf(out, "Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\n", t->topic,
-                         np, np ? parts[0].replica_cnt : 0);
+        rd_kafka_metadata_partition_t *mps = spate_xcalloc((size_t)np + 1, sizeof *mps);
+        memcpy(mps, t->partitions, (size_t)np * sizeof *mps);
+        qsort(mps, (size_t)np, sizeof *mps, cmp_part);
+        ti[i].name = dup_str(t->topic);
+        ti[i].replication_factor = np ? mps[0].replica_cnt : 0;
+        ti[i].parts = spate_xcalloc((size_t)np + 1, sizeof *ti[i].parts);
+        ti[i].nparts = np;
         for (int p = 0; p < np; p++) {
-            const rd_kafka_metadata_partition_t *mp = &parts[p];
-            spate_buf_printf(out, "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: ", t->topic,
-                             (int)mp->id, (int)mp->leader);
-            put_ids(out, mp->replicas, mp->replica_cnt);
-            spate_buf_puts(out, "\tIsr: ");
-            put_ids(out, mp->isrs, mp->isr_cnt);
-            int64_t lo = -1, hi = -1;
-            rd_kafka_resp_err_t e =
-                rd_kafka_query_watermark_offsets(rk, t->topic, mp->id, &lo, &hi, o->timeout_ms);
-            if (e)
-                spate_buf_printf(out, "\tLow: ?\tHigh: ?\t(%s)\n", rd_kafka_err2str(e));
-            else
-                spate_buf_printf(out, "\tLow: %lld\tHigh: %lld\n", (long long)lo, (long long)hi);
+            spate_kafka_part_info_t *pi = &ti[i].parts[p];
+            pi->id = mps[p].id;
+            pi->leader = mps[p].leader;
+            pi->replicas = dup_ids(mps[p].replicas, mps[p].replica_cnt);
+            pi->nreplicas = mps[p].replica_cnt;
+            pi->isr = dup_ids(mps[p].isrs, mps[p].isr_cnt);
+            pi->nisr = mps[p].isr_cnt;
+            watermarks(rk, o, t->topic, pi->id, &pi->low, &pi->high, pi->wm_err, sizeof pi->wm_err);
         }
+        free(mps);
     }
-out:
-    free(parts);
+    *out = ti;
+    return SPATE_OK;
+}
+
+spate_status_t spate_kafka_topics_collect(const spate_kafka_client_opts_t *o,
+                                          const char *const *names, size_t n,
+                                          spate_kafka_topic_info_t **out, char *err,
+                                          size_t errlen) {
+    const rd_kafka_metadata_t *md = NULL;
+    *out = NULL;
+    rd_kafka_t *rk = client_new(o, NULL, err, errlen);
+    if (!rk) return SPATE_ERR;
+    spate_status_t st = client_metadata(rk, o, &md, err, errlen);
+    if (st == SPATE_OK) st = topics_collect(rk, o, md, names, n, out, err, errlen);
     if (md) rd_kafka_metadata_destroy(md);
     client_free(rk, false);
+    return st;
+}
+
+spate_status_t spate_kafka_topics_describe(const spate_kafka_client_opts_t *o,
+                                           const char *const *names, size_t n, spate_buf_t *out,
+                                           char *err, size_t errlen) {
+    spate_kafka_topic_info_t *ti;
+    spate_status_t st = spate_kafka_topics_collect(o, names, n, &ti, err, errlen);
+    if (st != SPATE_OK) return st;
+    for (size_t i = 0; i < n; i++) {
+        const spate_kafka_topic_info_t *t = &ti[i];
+        spate_buf_printf(out, "Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\n", t->name,
+                         t->nparts, (int)t->replication_factor);
+        for (int p = 0; p < t->nparts; p++) {
+            const spate_kafka_part_info_t *pi = &t->parts[p];
+            spate_buf_printf(out, "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: ", t->name,
+                             (int)pi->id, (int)pi->leader);
+            put_ids(out, pi->replicas, pi->nreplicas);
+            spate_buf_puts(out, "\tIsr: ");
+            put_ids(out, pi->isr, pi->nisr);
+            if (pi->high < 0)
+                spate_buf_printf(out, "\tLow: ?\tHigh: ?\t(%s)\n", pi->wm_err);
+            else
+                spate_buf_printf(out, "\tLow: %lld\tHigh: %lld\n", (long long)pi->low,
+                                 (long long)pi->high);
+        }
+    }
+    spate_kafka_topic_infos_free(ti, n);
+    return SPATE_OK;
+}
+
+spate_status_t spate_kafka_topic_offsets(const spate_kafka_client_opts_t *o, const char *topic,
+                                         int64_t *high_sum, int32_t *partitions, char *err,
+                                         size_t errlen) {
+    spate_kafka_topic_info_t *ti;
+    spate_status_t st = spate_kafka_topics_collect(o, &topic, 1, &ti, err, errlen);
+    if (st != SPATE_OK) return st;
+    int64_t sum = 0;
+    for (int p = 0; p < ti->nparts && st == SPATE_OK; p++) {
+        if (ti->parts[p].high >= 0) {
+            sum += ti->parts[p].high;
+            continue;
+        }
+        snprintf(err, errlen, "cannot read the offsets of %s [%d]: %s", topic, (int)ti->parts[p].id,
+                 ti->parts[p].wm_err);
+        st = SPATE_ERR;
+    }
+    if (st == SPATE_OK) {
+        if (high_sum) *high_sum = sum;
+        if (partitions) *partitions = ti->nparts;
+    }
+    spate_kafka_topic_infos_free(ti, 1);
     return st;
 }
 
@@ -425,13 +537,14 @@ bad:
     return SPATE_EINVAL;
 }
 
-/* Every partition of every non-internal topic, sorted: the partitions a
- * group may have committed offsets for. */
-static rd_kafka_topic_partition_list_t *all_partitions(const rd_kafka_metadata_t *md) {
+/* Every partition of every non-internal topic (or of `topic` only),
+ * sorted: the partitions a group may have committed offsets for. */
+static rd_kafka_topic_partition_list_t *all_partitions(const rd_kafka_metadata_t *md,
+                                                       const char *topic) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < md->topic_cnt; i++) {
         const rd_kafka_metadata_topic_t *t = &md->topics[i];
-        if (t->err || is_internal(t->topic)) continue;
+        if (t->err || (topic ? strcmp(t->topic, topic) != 0 : is_internal(t->topic))) continue;
         for (int p = 0; p < t->partition_cnt; p++)
             rd_kafka_topic_partition_list_add(l, t->topic, t->partitions[p].id);
     }
@@ -439,27 +552,76 @@ static rd_kafka_topic_partition_list_t *all_partitions(const rd_kafka_metadata_t
     return l;
 }
 
-static void describe_members(const struct rd_kafka_group_info *g, spate_buf_t *out) {
-    if (g->member_cnt == 0) return;
-    spate_buf_printf(out, "\n%-40s %-20s %-20s %s\n", "MEMBER-ID", "CLIENT-ID", "HOST",
-                     "ASSIGNMENT");
-    for (int i = 0; i < g->member_cnt; i++) {
-        const struct rd_kafka_group_member_info *m = &g->members[i];
-        spate_buf_printf(out, "%-40s %-20s %-20s ", m->member_id, m->client_id, m->client_host);
-        if (spate_kafka_assignment_format(m->member_assignment,
-                                          (size_t)SPATE_MAX(m->member_assignment_size, 0),
-                                          out) != SPATE_OK)
-            spate_buf_printf(out, "(%d bytes, not the consumer protocol)",
-                             m->member_assignment_size);
-        spate_buf_putc(out, '\n');
+/* The offsets collector, on a consumer handle carrying the group's
+ * group.id: OffsetFetch (rd_kafka_committed) for the partitions of
+ * `topic` (NULL: of every non-internal topic), then ListOffsets for those
+ * kept: all of them with `uncommitted`, else only those with a committed
+ * offset. *out (*n entries, sorted) is the caller's, also on failure;
+ * free each topic and the array. */
+static spate_status_t offsets_collect(rd_kafka_t *rk, const spate_kafka_client_opts_t *o,
+                                      const rd_kafka_metadata_t *md, const char *group,
+                                      const char *topic, bool uncommitted,
+                                      spate_kafka_offset_info_t **out, int *n, char *err,
+                                      size_t errlen) {
+    spate_status_t st = SPATE_OK;
+    rd_kafka_topic_partition_list_t *parts = all_partitions(md, topic);
+    *out = spate_xcalloc((size_t)parts->cnt + 1, sizeof **out);
+    *n = 0;
+    if (parts->cnt > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(rk, parts, o->timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "cannot fetch the committed offsets of '%s': %s", group,
+                     rd_kafka_err2str(e));
+            st = map_err(e) == SPATE_ETIMEDOUT ? SPATE_ETIMEDOUT : SPATE_ERR;
+            goto out;
+        }
     }
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        bool has = !tp->err && tp->offset >= 0;
+        if (!has && !uncommitted) continue;
+        spate_kafka_offset_info_t *oi = &(*out)[(*n)++];
+        oi->topic = dup_str(tp->topic);
+        oi->partition = tp->partition;
+        oi->committed = has ? tp->offset : -1;
+        oi->lag = -1;
+        if (watermarks(rk, o, tp->topic, tp->partition, &oi->low, &oi->high, oi->wm_err,
+                       sizeof oi->wm_err) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            oi->lag = has ? SPATE_MAX(oi->high - oi->committed, 0) : oi->high - oi->low;
+    }
+out:
+    rd_kafka_topic_partition_list_destroy(parts);
+    return st;
 }
 
-spate_status_t spate_kafka_group_describe(const spate_kafka_client_opts_t *o, const char *group,
-                                          spate_buf_t *out, char *err, size_t errlen) {
+static void offsets_free(spate_kafka_offset_info_t *oi, int n) {
+    for (int i = 0; i < n; i++) free(oi[i].topic);
+    free(oi);
+}
+
+void spate_kafka_group_info_free(spate_kafka_group_info_t *g) {
+    if (!g) return;
+    free(g->group);
+    free(g->state);
+    free(g->protocol_type);
+    free(g->protocol);
+    free(g->coordinator_host);
+    for (int i = 0; i < g->nmembers; i++) {
+        free(g->members[i].member_id);
+        free(g->members[i].client_id);
+        free(g->members[i].host);
+        free(g->members[i].assignment);
+    }
+    free(g->members);
+    offsets_free(g->offsets, g->noffsets);
+    memset(g, 0, sizeof *g);
+}
+
+spate_status_t spate_kafka_group_collect(const spate_kafka_client_opts_t *o, const char *group,
+                                         spate_kafka_group_info_t *g, char *err, size_t errlen) {
     const rd_kafka_metadata_t *md = NULL;
     const struct rd_kafka_group_list *gl = NULL;
-    rd_kafka_topic_partition_list_t *parts = NULL;
+    memset(g, 0, sizeof *g);
     rd_kafka_t *rk = client_new(o, group, err, errlen);
     if (!rk) return SPATE_ERR;
     spate_status_t st = client_metadata(rk, o, &md, err, errlen);
@@ -473,52 +635,111 @@ spate_status_t spate_kafka_group_describe(const spate_kafka_client_opts_t *o, co
                  st == SPATE_ENOENT ? "unknown" : "cannot describe", group, rd_kafka_err2str(e));
         goto out;
     }
-    const struct rd_kafka_group_info *g = &gl->groups[0];
-    if (strcmp(g->state, "Dead") == 0) {
+    const struct rd_kafka_group_info *gi = &gl->groups[0];
+    if (strcmp(gi->state, "Dead") == 0) {
         snprintf(err, errlen, "unknown group '%s'", group);
         st = SPATE_ENOENT;
         goto out;
     }
-    spate_buf_printf(out, "Group: %s\nState: %s\nProtocol: %s/%s\nCoordinator: %d (%s:%d)\n",
-                     g->group, g->state, *g->protocol_type ? g->protocol_type : "-",
-                     *g->protocol ? g->protocol : "-", (int)g->broker.id,
-                     g->broker.host ? g->broker.host : "?", g->broker.port);
-    spate_buf_printf(out, "Members: %d\n", g->member_cnt);
-    describe_members(g, out);
-
-    parts = all_partitions(md);
-    if (parts->cnt > 0) {
-        e = rd_kafka_committed(rk, parts, o->timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "cannot fetch the committed offsets of '%s': %s", group,
-                     rd_kafka_err2str(e));
-            st = map_err(e) == SPATE_ETIMEDOUT ? SPATE_ETIMEDOUT : SPATE_ERR;
-            goto out;
-        }
+    g->group = dup_str(gi->group);
+    g->state = dup_str(gi->state);
+    g->protocol_type = dup_str(gi->protocol_type);
+    g->protocol = dup_str(gi->protocol);
+    g->coordinator_id = gi->broker.id;
+    g->coordinator_host = dup_str(gi->broker.host);
+    g->coordinator_port = gi->broker.port;
+    g->members = spate_xcalloc((size_t)SPATE_MAX(gi->member_cnt, 0) + 1, sizeof *g->members);
+    for (int i = 0; i < gi->member_cnt; i++) {
+        const struct rd_kafka_group_member_info *m = &gi->members[i];
+        spate_kafka_member_info_t *mi = &g->members[g->nmembers++];
+        mi->member_id = dup_str(m->member_id);
+        mi->client_id = dup_str(m->client_id);
+        mi->host = dup_str(m->client_host);
+        mi->assignment_len = (size_t)SPATE_MAX(m->member_assignment_size, 0);
+        mi->assignment = spate_xmalloc(mi->assignment_len + 1);
+        if (mi->assignment_len) memcpy(mi->assignment, m->member_assignment, mi->assignment_len);
     }
-    bool header = false;
-    for (int i = 0; i < parts->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        if (tp->err || tp->offset < 0) continue;
-        if (!header) {
+    st = offsets_collect(rk, o, md, group, NULL, false, &g->offsets, &g->noffsets, err, errlen);
+out:
+    if (gl) rd_kafka_group_list_destroy(gl);
+    if (md) rd_kafka_metadata_destroy(md);
+    client_free(rk, true);
+    return st;
+}
+
+static void describe_members(const spate_kafka_group_info_t *g, spate_buf_t *out) {
+    if (g->nmembers == 0) return;
+    spate_buf_printf(out, "\n%-40s %-20s %-20s %s\n", "MEMBER-ID", "CLIENT-ID", "HOST",
+                     "ASSIGNMENT");
+    for (int i = 0; i < g->nmembers; i++) {
+        const spate_kafka_member_info_t *m = &g->members[i];
+        spate_buf_printf(out, "%-40s %-20s %-20s ", m->member_id, m->client_id, m->host);
+        if (spate_kafka_assignment_format(m->assignment, m->assignment_len, out) != SPATE_OK)
+            spate_buf_printf(out, "(%zu bytes, not the consumer protocol)", m->assignment_len);
+        spate_buf_putc(out, '\n');
+    }
+}
+
+spate_status_t spate_kafka_group_describe(const spate_kafka_client_opts_t *o, const char *group,
+                                          spate_buf_t *out, char *err, size_t errlen) {
+    spate_kafka_group_info_t g;
+    spate_status_t st = spate_kafka_group_collect(o, group, &g, err, errlen);
+    if (st != SPATE_OK && !g.group) goto out; /* nothing to show */
+    spate_buf_printf(out, "Group: %s\nState: %s\nProtocol: %s/%s\nCoordinator: %d (%s:%d)\n",
+                     g.group, g.state, *g.protocol_type ? g.protocol_type : "-",
+                     *g.protocol ? g.protocol : "-", (int)g.coordinator_id,
+                     *g.coordinator_host ? g.coordinator_host : "?", g.coordinator_port);
+    spate_buf_printf(out, "Members: %d\n", g.nmembers);
+    describe_members(&g, out);
+    if (st != SPATE_OK) goto out; /* the committed offsets could not be read */
+    for (int i = 0; i < g.noffsets; i++) {
+        const spate_kafka_offset_info_t *oi = &g.offsets[i];
+        if (i == 0)
             spate_buf_printf(out, "\n%-30s %-10s %-15s %-15s %s\n", "TOPIC", "PARTITION",
                              "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG");
-            header = true;
-        }
-        int64_t lo, hi;
-        spate_buf_printf(out, "%-30s %-10d %-15lld ", tp->topic, (int)tp->partition,
-                         (long long)tp->offset);
-        if (rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi,
-                                             o->timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
-            spate_buf_printf(out, "%-15lld %lld\n", (long long)hi,
-                             (long long)SPATE_MAX(hi - tp->offset, 0));
+        spate_buf_printf(out, "%-30s %-10d %-15lld ", oi->topic, (int)oi->partition,
+                         (long long)oi->committed);
+        if (oi->high >= 0)
+            spate_buf_printf(out, "%-15lld %lld\n", (long long)oi->high, (long long)oi->lag);
         else
             spate_buf_printf(out, "%-15s %s\n", "?", "?");
     }
-    if (!header) spate_buf_puts(out, "\n(no committed offsets)\n");
+    if (g.noffsets == 0) spate_buf_puts(out, "\n(no committed offsets)\n");
 out:
-    if (parts) rd_kafka_topic_partition_list_destroy(parts);
-    if (gl) rd_kafka_group_list_destroy(gl);
+    spate_kafka_group_info_free(&g);
+    return st;
+}
+
+spate_status_t spate_kafka_group_lag(const spate_kafka_client_opts_t *o, const char *group,
+                                     const char *topic, int64_t *lag, char *err, size_t errlen) {
+    const rd_kafka_metadata_t *md = NULL;
+    spate_kafka_offset_info_t *oi = NULL;
+    int n = 0;
+    rd_kafka_t *rk = client_new(o, group, err, errlen);
+    if (!rk) return SPATE_ERR;
+    spate_status_t st = client_metadata(rk, o, &md, err, errlen);
+    if (st != SPATE_OK) goto out;
+    const rd_kafka_metadata_topic_t *t = md_topic(md, topic);
+    if (!t || t->err) {
+        snprintf(err, errlen, "unknown topic '%s'%s%s", topic, t ? ": " : "",
+                 t ? rd_kafka_err2str(t->err) : "");
+        st = t ? map_err(t->err) : SPATE_ENOENT;
+        goto out;
+    }
+    st = offsets_collect(rk, o, md, group, topic, true, &oi, &n, err, errlen);
+    int64_t sum = 0;
+    for (int i = 0; i < n && st == SPATE_OK; i++) {
+        if (oi[i].lag >= 0) {
+            sum += oi[i].lag;
+            continue;
+        }
+        snprintf(err, errlen, "cannot read the offsets of %s [%d]: %s", topic, (int)oi[i].partition,
+                 oi[i].wm_err);
+        st = SPATE_ERR;
+    }
+    if (st == SPATE_OK) *lag = sum;
+out:
+    offsets_free(oi, n);
     if (md) rd_kafka_metadata_destroy(md);
     client_free(rk, true);
     return st;

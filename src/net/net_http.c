@@ -170,6 +170,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
      * once; the connection is then closed, which is fine.) */
     if (rc && !rc->seen) {
         rc->seen = true;
+        /* A declared body over the limit is refused before it is read
+         * (the connection is closed after the answer, which is right for
+         * a client still sending). */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t n;
+        if (cl && spate_parse_i64(cl, 0, INT64_MAX, &n) == SPATE_OK && n > SPATE_HTTP_MAX_BODY) {
+            static const char msg[] = "{\"error\":\"request body over 1048576 bytes\"}\n";
+            _Static_assert(SPATE_HTTP_MAX_BODY == 1048576, "keep the message true");
+            struct MHD_Response *r = MHD_create_response_from_buffer(sizeof msg - 1, (void *)msg,
+                                                                     MHD_RESPMEM_PERSISTENT);
+            if (!r) return MHD_NO;
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/json; charset=utf-8");
+            enum MHD_Result ret = MHD_queue_response(conn, 413, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
         return MHD_YES;
     }
     /* The body comes in pieces; keep it (up to SPATE_HTTP_MAX_BODY) and

@@ -196,16 +196,31 @@ typedef struct {
     int64_t data_interval_end_ms;
     int try_number; /* 1 for the first try */
     const spate_sched_env_t *env;
+    /* Added by CONF: the run's conf (spate_sched_run_t.conf), a JSON
+     * object as text; NULL or "" = {}. Borrowed. */
+    const char *conf_json;
 } spate_sched_ti_ctx_t;
 
 /* Renders "{{ name }}" placeholders: ds (YYYY-MM-DD), ds_nodash, ts
  * (ISO 8601 with +00:00), ts_nodash, logical_date, data_interval_start,
  * data_interval_end, run_id, dag.dag_id / dag_id, task.task_id / task_id,
  * ti.try_number / try_number, params.NAME (a scalar under the DAG's
- * params). An unknown name or an unclosed "{{" is an error naming it.
- * Appends to out. */
+ * params, or under the run's conf when its top-level key is there:
+ * Airflow's dag_run_conf_overrides_params), dag_run.conf.NAME[.NAME...]
+ * (a scalar of the run's conf) and dag_run.conf (the whole object as
+ * JSON). Conf values print as Airflow's Jinja does: strings as they are,
+ * numbers as in JSON, true/false/null as True/False/None. An unknown name
+ * or an unclosed "{{" is an error naming it. Appends to out. */
 spate_status_t spate_sched_render(const char *tmpl, const spate_sched_ti_ctx_t *ctx,
                                   spate_buf_t *out, char *err, size_t errlen);
+
+/* Added by CONF: checks a run's conf given as JSON text (REST body,
+ * `dags trigger --conf`): it must be a JSON object (nesting at most 32
+ * deep) whose compact form fits SPATE_SCHED_RUN_CONF_MAX; out (cap
+ * bytes) gets that compact form. NULL or "" is {}. SPATE_EINVAL with a
+ * message in err otherwise. Pure; out is the caller's. */
+spate_status_t spate_sched_run_conf_parse(const char *text, size_t len, char *out, size_t cap,
+                                          char *err, size_t errlen);
 
 /* ================================================================== */
 /* Operators (sched_op_*.c)                                            */
@@ -262,6 +277,9 @@ spate_status_t spate_sched_ti_state_parse(const char *s, spate_sched_ti_state_t 
 const char *spate_sched_run_state_name(spate_sched_run_state_t s);
 const char *spate_sched_run_type_name(spate_sched_run_type_t t);
 
+/* The longest run conf (compact JSON) a run stores, with its NUL. */
+#define SPATE_SCHED_RUN_CONF_MAX 2048
+
 typedef struct {
     char dag_id[256];
     char run_id[256]; /* "scheduled__2026-11-01T00:00:00+00:00" as Airflow */
@@ -269,6 +287,12 @@ typedef struct {
     spate_sched_run_state_t state;
     int64_t logical_date_ms, data_interval_start_ms, data_interval_end_ms;
     int64_t queued_ms, start_ms, end_ms; /* 0 = not yet */
+    /* Added by CONF: Airflow's dag_run.conf, a JSON object given at
+     * trigger time, as compact JSON text ("{}" when none; "" is read as
+     * "{}"). Set when the run is created, never changed by _update.
+     * Templates see it as {{ dag_run.conf.NAME }}, and its top-level keys
+     * override the DAG's params of the same name ({{ params.NAME }}). */
+    char conf[SPATE_SCHED_RUN_CONF_MAX];
 } spate_sched_run_t;
 
 typedef struct {
@@ -301,6 +325,8 @@ int spate_sched_db_schema_version(spate_sched_db_t *db);
 
 spate_status_t spate_sched_db_begin(spate_sched_db_t *db);
 spate_status_t spate_sched_db_commit(spate_sched_db_t *db);
+/* A trivial query (SELECT 1): OK when the database answers (health). */
+spate_status_t spate_sched_db_ping(spate_sched_db_t *db);
 void spate_sched_db_rollback(spate_sched_db_t *db);
 
 /* DAG rows: known DAGs and whether they are paused. _ensure inserts a
@@ -326,6 +352,15 @@ spate_status_t spate_sched_db_runs(spate_sched_db_t *db, const char *dag_id, uns
 /* The latest logical date among the dag's scheduled runs, or INT64_MIN. */
 spate_status_t spate_sched_db_last_scheduled(spate_sched_db_t *db, const char *dag_id,
                                              int64_t *logical_ms);
+/* The scheduled or backfill run at logical_ms (Airflow keeps one
+ * automated run per logical date): its id copied into run_id (may be
+ * NULL), or SPATE_ENOENT. */
+spate_status_t spate_sched_db_run_at(spate_sched_db_t *db, const char *dag_id, int64_t logical_ms,
+                                     char *run_id, size_t run_id_len);
+/* Whether run_id may name a run: Airflow's ^[A-Za-z0-9_.~:+-]+$, not "."
+ * nor "..", shorter than spate_sched_run_t.run_id (it becomes a folder of
+ * DATA_DIR/logs/DAG/). run_create refuses others with SPATE_EINVAL. */
+bool spate_sched_run_id_valid(const char *run_id);
 
 /* Task instances. put inserts or replaces by (dag_id, run_id, task_id). */
 spate_status_t spate_sched_db_ti_put(spate_sched_db_t *db, const spate_sched_ti_t *ti);
@@ -360,6 +395,9 @@ typedef struct {
     spate_sched_env_t env;
     const char *zookeeper; /* "host:port[,...]" for leader election, or NULL */
     const char *zk_path;   /* "/spate/scheduler" */
+    /* Added by CONF: only manual/backfill runs are created (no runs from
+     * schedules, no catchup); `spate dags test` runs its one run so. */
+    bool no_scheduled_runs;
 } spate_sched_conf_t;
 
 void spate_sched_conf_default(spate_sched_conf_t *c);

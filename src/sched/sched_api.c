@@ -3,12 +3,15 @@
  * stable REST API (/api/v1), served by spate_http_server (libmicrohttpd
  * threads) when conf->api_listen is set.
  *
- *   GET   /api/v1/health
+ *   GET   /api/v1/health  503 (with "detail") when the metadata does not
+ *         answer SELECT 1 or the last tick's commit failed
  *   GET   /api/v1/dags                                   {"dags": [...], "total_entries"}
  *   GET   /api/v1/dags/{dag_id}
  *   PATCH /api/v1/dags/{dag_id}  {"is_paused": bool}
  *   GET   /api/v1/dags/{dag_id}/dagRuns[?limit=N]        {"dag_runs": [...], "total_entries"}
- *   POST  /api/v1/dags/{dag_id}/dagRuns  {"dag_run_id"?, "logical_date"?}  → a manual run
+ *   POST  /api/v1/dags/{dag_id}/dagRuns  {"dag_run_id"?, "logical_date"?, "conf"?}
+ *         → a manual run; conf (a JSON object, stored with the run) is
+ *         dag_run.conf to its tasks' templates and overrides their params
  *   GET   /api/v1/dags/{dag_id}/dagRuns/{run_id}
  *   GET   .../dagRuns/{run_id}/taskInstances             {"task_instances": [...], ...}
  *   GET   .../dagRuns/{run_id}/taskInstances/{task_id}/logs/{try}
@@ -18,8 +21,9 @@
  * Errors are Airflow's problem objects: {"detail", "status", "title",
  * "type"}. PATCH and POST read their fields from a JSON object body as
  * Airflow does; without a body, from the query string under the same
- * names (handy with `curl -X PATCH ...?is_paused=false`). A run's "conf"
- * is not stored (the metadata has no column for it yet).
+ * names (handy with `curl -X PATCH ...?is_paused=false`; a query-string
+ * conf is the object's JSON text). Every run answers with its "conf"
+ * ({} when triggered without one).
  *
  * Every handler holds s->mu for the whole request: the DagBag and the db
  * handle are the loop's, and a tick never runs in the middle of one.
@@ -81,14 +85,48 @@ static json_t *dag_json(spate_scheduler_t *s, const spate_sched_dag_t *d) {
 }
 
 static json_t *run_json(const spate_sched_run_t *r) {
+    json_t *conf = json_loads(r->conf[0] ? r->conf : "{}", 0, NULL);
+    if (!json_is_object(conf)) { /* stored by spate as an object; never fail the listing */
+        json_decref(conf);
+        conf = json_object();
+    }
     return json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:b, s:{}}", "dag_run_id",
+        "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:b, s:o}", "dag_run_id",
         r->run_id, "dag_id", r->dag_id, "logical_date", iso(r->logical_date_ms), "execution_date",
         iso(r->logical_date_ms), "data_interval_start", iso(r->data_interval_start_ms),
         "data_interval_end", iso(r->data_interval_end_ms), "queued_at", iso(r->queued_ms),
         "start_date", iso(r->start_ms), "end_date", iso(r->end_ms), "state",
         spate_sched_run_state_name(r->state), "run_type", spate_sched_run_type_name(r->type),
-        "external_trigger", r->type == SPATE_RUN_MANUAL, "conf");
+        "external_trigger", r->type == SPATE_RUN_MANUAL, "conf", conf);
+}
+
+static bool query_get(const char *q, const char *name, char *val, size_t vallen);
+
+/* The POST body's "conf" (or ?conf=JSON without a body) → compact JSON
+ * text in out; absent or null is {}. False with a message in err for
+ * anything but an object that fits. */
+static bool req_conf(const spate_http_req_t *req, char *out, size_t cap, char *err, size_t errlen) {
+    if (!req->body_len) {
+        char q[SPATE_SCHED_RUN_CONF_MAX * 2];
+        if (!query_get(req->query, "conf", q, sizeof q)) q[0] = '\0';
+        return spate_sched_run_conf_parse(q, strlen(q), out, cap, err, errlen) == SPATE_OK;
+    }
+    json_t *o = json_loadb(req->body, req->body_len, 0, NULL);
+    json_t *v = json_is_object(o) ? json_object_get(o, "conf") : NULL;
+    bool ok = false;
+    if (!v || json_is_null(v)) {
+        ok = spate_sched_run_conf_parse(NULL, 0, out, cap, err, errlen) == SPATE_OK;
+    } else if (!json_is_object(v)) {
+        snprintf(err, errlen, "conf must be a JSON object");
+    } else {
+        char *text = json_dumps(v, JSON_COMPACT);
+        ok = text &&
+             spate_sched_run_conf_parse(text, strlen(text), out, cap, err, errlen) == SPATE_OK;
+        if (!text) snprintf(err, errlen, "conf: cannot encode");
+        free(text);
+    }
+    json_decref(o);
+    return ok;
 }
 
 typedef struct {
@@ -208,10 +246,24 @@ static void handle(spate_scheduler_t *s, const spate_http_req_t *req, spate_http
     bool get = !strcmp(m, "GET");
 
     if (n == 1 && !strcmp(seg[0], "health") && get) {
-        reply(resp, 200,
-              json_pack("{s:{s:s}, s:{s:s, s:o}}", "metadatabase", "status", "healthy", "scheduler",
-                        "status", s->loaded ? "healthy" : "starting", "latest_scheduler_heartbeat",
-                        iso(s->last_tick_ms)));
+        /* metadatabase: a trivial query now; scheduler: whether the last
+         * tick's writes were committed. Either unhealthy → 503. */
+        bool db_ok = spate_sched_db_ping(s->db) == SPATE_OK;
+        json_t *mdb = json_pack("{s:s}", "status", db_ok ? "healthy" : "unhealthy");
+        if (!db_ok) json_object_set_new(mdb, "detail", json_string(spate_sched_db_error(s->db)));
+        bool tick_ok = s->last_commit == SPATE_OK;
+        json_t *sch = json_pack("{s:s, s:o}", "status",
+                                !tick_ok    ? "unhealthy"
+                                : s->loaded ? "healthy"
+                                            : "starting",
+                                "latest_scheduler_heartbeat", iso(s->last_tick_ms));
+        if (!tick_ok)
+            json_object_set_new(sch, "detail",
+                                json_string(s->last_commit_err[0]
+                                                ? s->last_commit_err
+                                                : "the last tick did not commit"));
+        reply(resp, db_ok && tick_ok ? 200 : 503,
+              json_pack("{s:o, s:o}", "metadatabase", mdb, "scheduler", sch));
         return;
     }
     if (n < 1 || strcmp(seg[0], "dags") != 0) {
@@ -284,15 +336,24 @@ static void handle(spate_scheduler_t *s, const spate_http_req_t *req, spate_http
                     return;
                 }
             }
+            char conf[SPATE_SCHED_RUN_CONF_MAX], cerr[256];
+            if (!req_conf(req, conf, sizeof conf, cerr, sizeof cerr)) {
+                problem(resp, 400, "Bad request", cerr);
+                return;
+            }
             spate_sched_run_t r;
-            spate_status_t st =
-                spate_sched_manual_run(s->db, d, rid[0] ? rid : NULL, logical, spate_wall_ms(), &r);
+            spate_status_t st = spate_sched_manual_run_conf(s->db, d, rid[0] ? rid : NULL, logical,
+                                                            spate_wall_ms(), conf, &r);
             if (st == SPATE_EEXIST) {
                 problem(resp, 409, "Conflict", spate_sched_db_error(s->db));
                 return;
             }
-            if (st != SPATE_OK) {
+            if (st == SPATE_EINVAL) { /* an invalid run id, a conf too big */
                 problem(resp, 400, "Bad request", spate_sched_db_error(s->db));
+                return;
+            }
+            if (st != SPATE_OK) {
+                problem(resp, 500, "Metadata error", spate_sched_db_error(s->db));
                 return;
             }
             spate_log(SPATE_LOG_INFO, LOG, "api: triggered %s run %s", d->dag_id, r.run_id);

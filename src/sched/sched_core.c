@@ -23,9 +23,12 @@
  *      UPSTREAM_FAILED | SKIPPED          UP_FOR_RETRY ◀──────┤ (tries left)
  *                                                             └─▶ FAILED
  *
- *      QUEUED is written only in passing (a slot was free at once); a
- *      run is SUCCESS when every task is success/skipped, FAILED when all
- *      are done and one is failed/upstream_failed.
+ *      SCHEDULED → RUNNING passes through QUEUED, committed before the
+ *      fork (start_try): a try is never forked while the db still says
+ *      SCHEDULED, so a crash or a failed commit cannot run it twice. A
+ *      run's state comes from its leaves (tasks nothing depends on) once
+ *      every task is done: FAILED when a leaf is failed/upstream_failed,
+ *      else SUCCESS (Airflow's DagRun.update_state).
  *
  * Data intervals (Airflow 2): the scheduled run for [start, end) is
  * created when now >= end, logical_date = start. catchup creates every
@@ -47,6 +50,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG "scheduler"
@@ -332,6 +336,36 @@ void spate_sched_ti_finish(spate_scheduler_t *s, const spate_sched_dag_t *d, con
               spate_sched_ti_state_name(ti.state));
 }
 
+void spate_sched_ti_interrupted(spate_scheduler_t *s, const spate_sched_child_t *k,
+                                int64_t now_ms) {
+    spate_sched_ti_t ti;
+    if (spate_sched_db_ti_get(s->db, k->dag_id, k->run_id, k->task_id, &ti) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, LOG, "%s", spate_sched_db_error(s->db));
+        return;
+    }
+    if (ti.state != SPATE_TI_RUNNING || ti.try_number != k->try_number) return; /* moved on */
+    ti.state = SPATE_TI_SCHEDULED;
+    ti.try_number = k->try_number - 1; /* this try does not count */
+    ti.pid = 0;
+    ti.start_ms = ti.end_ms = 0;
+    ti.queued_ms = now_ms;
+    ti.exit_code = -1;
+    if (spate_sched_db_ti_put(s->db, &ti) != SPATE_OK)
+        spate_log(SPATE_LOG_WARN, LOG, "%s", spate_sched_db_error(s->db));
+    char path[1024];
+    spate_sched_log_path(s->data_dir, k->dag_id, k->run_id, k->task_id, k->try_number, path,
+                         sizeof path);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        dprintf(fd, "*** interrupted by the scheduler's stop: not counted, runs again as try %d\n",
+                k->try_number);
+        close(fd);
+    }
+    spate_log(SPATE_LOG_INFO, LOG,
+              "%s/%s/%s try %d: interrupted by the stop, scheduled again (not counted)", k->dag_id,
+              k->run_id, k->task_id, k->try_number);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3 heartbeat and dead tasks                                          */
 /* ------------------------------------------------------------------ */
@@ -344,6 +378,73 @@ static const spate_sched_child_t *find_kid(const spate_scheduler_t *s, const cha
             return k;
     }
     return NULL;
+}
+
+bool spate_sched_proc_stat_starttime(const char *text, size_t len, uint64_t *ticks) {
+    /* "pid (comm) state ppid ... starttime ...": comm may hold spaces and
+     * ')' itself, so fields are counted after the last ')'. */
+    size_t i = len;
+    while (i > 0 && text[i - 1] != ')') i--;
+    if (i == 0) return false;
+    int field = 2; /* the ')' ends field 2 */
+    while (i < len) {
+        while (i < len && text[i] == ' ') i++;
+        if (i >= len) break;
+        field++;
+        if (field == 22) {
+            uint64_t v = 0;
+            size_t digits = 0;
+            for (; i < len && text[i] >= '0' && text[i] <= '9'; i++, digits++) {
+                if (v > (UINT64_MAX - 9) / 10) return false;
+                v = v * 10 + (uint64_t)(text[i] - '0');
+            }
+            if (digits == 0 || (i < len && text[i] != ' ' && text[i] != '\n')) return false;
+            *ticks = v;
+            return true;
+        }
+        while (i < len && text[i] != ' ') i++;
+    }
+    return false;
+}
+
+/* Reads a small /proc file whole; -1 when it cannot. */
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n >= 0) buf[n] = '\0';
+    return n;
+}
+
+/* Whether process `pid` may be the try that started at start_ms (wall
+ * clock): its start time (/proc/PID/stat field 22, clock ticks after boot,
+ * plus btime) within a few seconds of it. A pid that was reused belongs to
+ * a process started later. No /proc entry for the pid while its group
+ * still exists: the leader is gone but the group is the try's (the kernel
+ * does not hand out a pid still used as a process group id). */
+static bool pid_is_try(pid_t pid, int64_t start_ms) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    ssize_t n = read_small(path, buf, sizeof buf);
+    if (n < 0) return true;
+    uint64_t ticks = 0;
+    if (!spate_sched_proc_stat_starttime(buf, (size_t)n, &ticks)) return false;
+    /* field 22 counts from boot on CLOCK_BOOTTIME (not /proc/stat's btime:
+     * that file grows past any small buffer on big machines) */
+    long hz = sysconf(_SC_CLK_TCK);
+    struct timespec boot;
+    if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return false;
+    int64_t up_ms = (int64_t)boot.tv_sec * 1000 + boot.tv_nsec / 1000000;
+    int64_t started = spate_wall_ms() - (up_ms - (int64_t)(ticks * 1000 / (uint64_t)hz));
+    /* ticks are 10 ms and the two clocks are read apart: 3 s is plenty */
+    return started >= start_ms - 3000 && started <= start_ms + 3000;
+}
+
+static bool kid_pid(const spate_scheduler_t *s, pid_t pid) {
+    for (size_t i = 0; i < s->nkids; i++)
+        if (s->kids[i].pid == pid) return true;
+    return false;
 }
 
 typedef struct {
@@ -359,6 +460,31 @@ static bool ti_collect(void *ctx, const spate_sched_ti_t *ti) {
     }
     tv->v[tv->n++] = *ti;
     return true;
+}
+
+/* QUEUED rows are committed just before a fork and become RUNNING right
+ * after it (start_try): one older than dead_after without a pid belongs to
+ * a scheduler that died in between, so the try never started. Back to
+ * SCHEDULED, same try number. */
+static void requeue_stale(spate_scheduler_t *s, int64_t now) {
+    ti_vec_t tv = {0};
+    if (spate_sched_db_tis(s->db, NULL, NULL, 1u << SPATE_TI_QUEUED, ti_collect, &tv) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, LOG, "heartbeat: %s", spate_sched_db_error(s->db));
+        free(tv.v);
+        return;
+    }
+    for (size_t i = 0; i < tv.n; i++) {
+        spate_sched_ti_t *ti = &tv.v[i];
+        if (ti->pid != 0 || ti->queued_ms >= now - s->conf.dead_after_ms) continue;
+        if (find_kid(s, ti->dag_id, ti->run_id, ti->task_id)) continue;
+        ti->state = SPATE_TI_SCHEDULED;
+        if (spate_sched_db_ti_put(s->db, ti) != SPATE_OK) continue;
+        spate_log(SPATE_LOG_WARN, LOG,
+                  "%s/%s/%s: queued %lld ms ago and never started (its scheduler stopped): "
+                  "scheduled again",
+                  ti->dag_id, ti->run_id, ti->task_id, (long long)(now - ti->queued_ms));
+    }
+    free(tv.v);
 }
 
 static void heartbeat(spate_scheduler_t *s, int64_t now) {
@@ -381,15 +507,24 @@ static void heartbeat(spate_scheduler_t *s, int64_t now) {
         /* Dead: its scheduler stopped heartbeating. Kill what is left of
          * the try when it runs here, then fail (→ retry) it. */
         bool here = !strcmp(ti->hostname, s->hostname);
-        if (here && ti->pid > 1 && kill(-ti->pid, 0) == 0) {
-            kill(-ti->pid, SIGKILL);
-            spate_log(SPATE_LOG_WARN, LOG, "%s/%s/%s: killed orphaned process group %d", ti->dag_id,
-                      ti->run_id, ti->task_id, ti->pid);
+        /* pid reuse: the stale row's pid may by now be one of our own new
+         * tries' groups, which are never killed from here */
+        if (here && ti->pid > 1 && !kid_pid(s, ti->pid) && kill(-ti->pid, 0) == 0) {
+            if (pid_is_try(ti->pid, ti->start_ms)) {
+                kill(-ti->pid, SIGKILL);
+                spate_log(SPATE_LOG_WARN, LOG, "%s/%s/%s: killed orphaned process group %d",
+                          ti->dag_id, ti->run_id, ti->task_id, ti->pid);
+            } else {
+                spate_log(SPATE_LOG_WARN, LOG,
+                          "%s/%s/%s: pid %d now belongs to a process started after the try: "
+                          "not killed",
+                          ti->dag_id, ti->run_id, ti->task_id, ti->pid);
+            }
         }
         char path[1024];
         spate_sched_log_path(s->data_dir, ti->dag_id, ti->run_id, ti->task_id, ti->try_number, path,
                              sizeof path);
-        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0) {
             dprintf(fd, "*** no heartbeat for %lld s: try taken as dead (scheduler gone)\n",
                     (long long)((now - ti->heartbeat_ms) / 1000));
@@ -402,6 +537,7 @@ static void heartbeat(spate_scheduler_t *s, int64_t now) {
                               ti->task_id, -1, now);
     }
     free(tv.v);
+    requeue_stale(s, now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -413,6 +549,16 @@ static spate_status_t create_run(spate_scheduler_t *s, const spate_sched_dag_t *
                                  int64_t now) {
     spate_sched_run_t r;
     memset(&r, 0, sizeof r);
+    /* Airflow: one automated run per logical date. A backfill may already
+     * hold this one; the scheduled run is then not attempted at all. */
+    char other[sizeof r.run_id];
+    spate_status_t at = spate_sched_db_run_at(s->db, d->dag_id, start, other, sizeof other);
+    if (at == SPATE_OK) {
+        spate_log(SPATE_LOG_DEBUG, LOG, "%s: logical date of the next run already has run %s",
+                  d->dag_id, other);
+        return SPATE_EEXIST;
+    }
+    if (at != SPATE_ENOENT) return at;
     snprintf(r.dag_id, sizeof r.dag_id, "%s", d->dag_id);
     spate_sched_run_id(type, start, r.run_id, sizeof r.run_id);
     r.type = type;
@@ -429,6 +575,7 @@ static void schedule_runs(spate_scheduler_t *s, const spate_sched_dag_t *d, int6
     const spate_sched_schedule_t *sc = &d->schedule;
     int64_t anchor = d->start_date_ms, last = INT64_MIN;
     if (sc->kind == SPATE_SCHED_NONE) return;
+    if (s->conf.no_scheduled_runs) return; /* dags test: only the runs it was given */
     if (spate_sched_db_last_scheduled(s->db, d->dag_id, &last) != SPATE_OK) return;
     if (sc->kind == SPATE_SCHED_ONCE) {
         if (last == INT64_MIN && now >= anchor && anchor <= d->end_date_ms)
@@ -503,14 +650,49 @@ static bool ti_done(spate_sched_ti_state_t st) {
            st == SPATE_TI_UPSTREAM_FAILED;
 }
 
+void (*spate_sched_after_fork_hook)(spate_scheduler_t *s, pid_t pid);
+
+/* Commits the tick's transaction so far and opens the next one: true
+ * when what was written is durable. Outside a transaction (BEGIN failed)
+ * every write committed on its own. A failed commit is rolled back,
+ * logged and ends the tick's forks (tick_failed). */
+static bool txn_cut(spate_scheduler_t *s) {
+    if (!s->in_txn) return !s->tick_failed;
+    s->in_txn = false;
+    if (spate_sched_db_commit(s->db) != SPATE_OK) {
+        spate_log(SPATE_LOG_ERROR, LOG, "commit: %s", spate_sched_db_error(s->db));
+        spate_sched_db_rollback(s->db);
+        s->tick_failed = true;
+    }
+    s->in_txn = spate_sched_db_begin(s->db) == SPATE_OK;
+    return !s->tick_failed;
+}
+
+/* Starts one try. Order (a try must never run twice):
+ *   1 QUEUED (no pid) committed      a scheduler dying after this leaves a
+ *                                    QUEUED row that the next one re-queues
+ *                                    (heartbeat): the try never started
+ *   2 fork
+ *   3 RUNNING + pid + hostname       committed at once; if that commit
+ *                                    fails the child is SIGKILLed and
+ *                                    forgotten (the row stays QUEUED) */
 static void start_try(spate_scheduler_t *s, const spate_sched_dag_t *d, const spate_sched_task_t *t,
                       const spate_sched_run_t *run, spate_sched_ti_t *ti, int64_t now) {
     spate_sched_child_t kid;
+    if (s->tick_failed) return; /* the metadata is not taking writes: no fork */
     ti->state = SPATE_TI_QUEUED;
     ti->queued_ms = now;
-    if (spate_sched_exec_start(s, d, t, run, ti->try_number + 1, now, &kid) != SPATE_OK) {
-        /* fork failed: stays SCHEDULED, tried again next tick */
+    ti->pid = 0;
+    if (spate_sched_db_ti_put(s->db, ti) != SPATE_OK || !txn_cut(s)) {
+        spate_log(SPATE_LOG_WARN, LOG, "%s/%s/%s: not started: %s", d->dag_id, run->run_id, t->id,
+                  spate_sched_db_error(s->db));
         ti->state = SPATE_TI_SCHEDULED;
+        return;
+    }
+    if (spate_sched_exec_start(s, d, t, run, ti->try_number + 1, now, &kid) != SPATE_OK) {
+        /* fork failed: SCHEDULED again, tried again next tick */
+        ti->state = SPATE_TI_SCHEDULED;
+        spate_sched_db_ti_put(s->db, ti);
         return;
     }
     if (s->nkids == s->capkids) {
@@ -518,6 +700,7 @@ static void start_try(spate_scheduler_t *s, const spate_sched_dag_t *d, const sp
         s->kids = spate_xrealloc(s->kids, s->capkids * sizeof(*s->kids));
     }
     s->kids[s->nkids++] = kid;
+    if (spate_sched_after_fork_hook) spate_sched_after_fork_hook(s, kid.pid);
     ti->state = SPATE_TI_RUNNING;
     ti->try_number++;
     ti->start_ms = now;
@@ -526,7 +709,23 @@ static void start_try(spate_scheduler_t *s, const spate_sched_dag_t *d, const sp
     ti->heartbeat_ms = now;
     ti->pid = kid.pid;
     snprintf(ti->hostname, sizeof ti->hostname, "%s", s->hostname);
-    spate_sched_db_ti_put(s->db, ti);
+    if (spate_sched_db_ti_put(s->db, ti) != SPATE_OK || !txn_cut(s)) {
+        /* Nobody would know the try runs: stop it before it does anything
+         * lasting; its row stays QUEUED and is re-queued. */
+        kill(-kid.pid, SIGKILL);
+        while (waitpid(kid.pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        s->nkids--;
+        spate_log(SPATE_LOG_ERROR, LOG,
+                  "%s/%s/%s: try %d killed at once (pid %d): its RUNNING state could not be "
+                  "committed: %s",
+                  d->dag_id, run->run_id, t->id, ti->try_number, (int)kid.pid,
+                  spate_sched_db_error(s->db));
+        ti->state = SPATE_TI_QUEUED;
+        ti->try_number--;
+        ti->pid = 0;
+        return;
+    }
     spate_log(SPATE_LOG_INFO, LOG, "%s/%s/%s: try %d started (pid %d)", d->dag_id, run->run_id,
               t->id, ti->try_number, (int)kid.pid);
 }
@@ -605,17 +804,26 @@ static void process_run(spate_scheduler_t *s, const spate_sched_dag_t *d, spate_
         start_try(s, d, &d->tasks[i], run, &tis[i], now);
     }
 
-    /* the run's own state */
-    size_t ok = 0, done = 0, bad = 0;
-    for (size_t i = 0; i < d->ntasks; i++) {
-        ok += tis[i].state == SPATE_TI_SUCCESS || tis[i].state == SPATE_TI_SKIPPED;
-        bad += tis[i].state == SPATE_TI_FAILED || tis[i].state == SPATE_TI_UPSTREAM_FAILED;
-        done += ti_done(tis[i].state);
+    /* the run's own state, from its leaves (tasks nothing depends on), as
+     * Airflow's DagRun.update_state: once every task is done, FAILED when a
+     * leaf failed or is upstream_failed, else SUCCESS. A failure upstream
+     * that a leaf absorbed (cleanup with trigger_rule all_done) does not
+     * fail the run. */
+    size_t done = 0, bad = 0;
+    for (size_t i = 0; i < d->ntasks; i++) done += ti_done(tis[i].state);
+    if (done < d->ntasks) {
+        free(tis);
+        return;
     }
+    bool *has_down = spate_xcalloc(d->ntasks ? d->ntasks : 1, sizeof(*has_down));
+    for (size_t i = 0; i < d->ntasks; i++)
+        for (size_t u = 0; u < d->tasks[i].nupstream; u++) has_down[d->tasks[i].up[u]] = true;
+    for (size_t i = 0; i < d->ntasks; i++)
+        if (!has_down[i])
+            bad += tis[i].state == SPATE_TI_FAILED || tis[i].state == SPATE_TI_UPSTREAM_FAILED;
+    free(has_down);
     free(tis);
-    if (done < d->ntasks) return;
     run->state = bad ? SPATE_RUN_FAILED : SPATE_RUN_SUCCESS;
-    SPATE_UNUSED(ok);
     run->end_ms = now;
     spate_sched_db_run_update(s->db, run);
     spate_log(bad ? SPATE_LOG_WARN : SPATE_LOG_INFO, LOG, "%s: run %s %s", d->dag_id, run->run_id,
@@ -666,10 +874,15 @@ spate_status_t spate_scheduler_tick(spate_scheduler_t *s, int64_t now_ms) {
      * task-instance rows) commit together, and the CLI sees a tick's
      * decisions all or none. Without it (database busy longer than its
      * timeout) every write commits on its own, which is also correct. */
-    bool txn = spate_sched_db_begin(s->db) == SPATE_OK;
+    s->tick_failed = false;
+    s->in_txn = spate_sched_db_begin(s->db) == SPATE_OK;
     if (!s->loaded || now_ms - s->last_reload_ms >= s->conf.reload_ms || now_ms < s->last_reload_ms)
         reload(s, now_ms);
     spate_sched_exec_poll(s, now_ms);
+    /* what the reaped tries ended as is made durable before anything else
+     * of the tick can fail: a lost outcome would leave a finished try
+     * RUNNING, to be taken as dead and run again */
+    txn_cut(s);
     int64_t hb = SPATE_MIN(5000, s->conf.dead_after_ms / 3);
     if (s->last_heartbeat_ms == INT64_MIN || now_ms - s->last_heartbeat_ms >= hb ||
         now_ms < s->last_heartbeat_ms) {
@@ -682,7 +895,13 @@ spate_status_t spate_scheduler_tick(spate_scheduler_t *s, int64_t now_ms) {
     }
     process_runs(s, now_ms);
     spate_status_t st = SPATE_OK;
-    if (txn && (st = spate_sched_db_commit(s->db)) != SPATE_OK) spate_sched_db_rollback(s->db);
+    if (s->in_txn && (st = spate_sched_db_commit(s->db)) != SPATE_OK)
+        spate_sched_db_rollback(s->db);
+    s->in_txn = false;
+    if (st == SPATE_OK && s->tick_failed) st = SPATE_EIO; /* a commit inside the tick failed */
+    s->last_commit = st;
+    snprintf(s->last_commit_err, sizeof s->last_commit_err, "%s",
+             st == SPATE_OK ? "" : spate_sched_db_error(s->db));
     s->last_tick_ms = now_ms;
     mtx_unlock(&s->mu);
     return st;
@@ -781,9 +1000,17 @@ spate_status_t spate_scheduler_backfill(spate_sched_db_t *db, const spate_sched_
 spate_status_t spate_sched_manual_run(spate_sched_db_t *db, const spate_sched_dag_t *d,
                                       const char *run_id, int64_t logical_ms, int64_t now_ms,
                                       spate_sched_run_t *out) {
+    return spate_sched_manual_run_conf(db, d, run_id, logical_ms, now_ms, NULL, out);
+}
+
+spate_status_t spate_sched_manual_run_conf(spate_sched_db_t *db, const spate_sched_dag_t *d,
+                                           const char *run_id, int64_t logical_ms, int64_t now_ms,
+                                           const char *conf_json, spate_sched_run_t *out) {
     spate_sched_run_t *r = out;
     memset(r, 0, sizeof *r);
     snprintf(r->dag_id, sizeof r->dag_id, "%s", d->dag_id);
+    if (conf_json && strlen(conf_json) >= sizeof r->conf) return SPATE_EINVAL;
+    snprintf(r->conf, sizeof r->conf, "%s", conf_json && *conf_json ? conf_json : "{}");
     if (logical_ms == INT64_MIN) logical_ms = now_ms;
     if (run_id && *run_id)
         snprintf(r->run_id, sizeof r->run_id, "%s", run_id);

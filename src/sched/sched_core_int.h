@@ -30,6 +30,7 @@ typedef struct {
     int64_t timeout_ms;  /* 0 = none */
     int64_t term_ms;     /* when SIGTERM was sent for the timeout, 0 = not */
     bool killed;         /* SIGKILL sent */
+    bool interrupted;    /* stopped by a clean scheduler stop: not a failed try */
     char log_path[1024]; /* the try's log file */
 } spate_sched_child_t;
 
@@ -52,6 +53,14 @@ struct spate_scheduler {
     int64_t last_tick_ms;      /* for /health */
     bool loaded;               /* first DagBag load done ("scheduler ready") */
     size_t nerrors_logged;     /* DagBag problems already logged */
+
+    /* The tick's transaction (loop only). A try's QUEUED row is committed
+     * before its fork and its RUNNING row right after (txn_cut in
+     * sched_core.c); a failed commit stops further forks in that tick. */
+    bool in_txn, tick_failed;
+    /* The last tick's commit, for /health: OK or the error text. */
+    spate_status_t last_commit;
+    char last_commit_err[256];
 
     int pipe_rd, pipe_wr; /* self-pipe: SIGCHLD and stop wake the loop */
     volatile sig_atomic_t stopping;
@@ -81,6 +90,11 @@ int64_t spate_sched_retry_delay(const spate_sched_retry_t *r, int next_try);
  * its end (the next fire), or start itself for @once. */
 int64_t spate_sched_interval_end(const spate_sched_dag_t *d, int64_t start);
 
+/* The start time (field 22, clock ticks after boot) in the text of a
+ * /proc/PID/stat; false when it is not there. Pure; comm may hold spaces
+ * and parentheses. */
+bool spate_sched_proc_stat_starttime(const char *text, size_t len, uint64_t *ticks);
+
 /* Run ids as Airflow writes them: "<type>__2026-11-01T00:00:00+00:00". */
 void spate_sched_run_id(spate_sched_run_type_t type, int64_t ms, char *out, size_t outlen);
 
@@ -109,6 +123,16 @@ void spate_sched_log_path(const char *data_dir, const char *dag, const char *run
 void spate_sched_ti_finish(spate_scheduler_t *s, const spate_sched_dag_t *d, const char *dag_id,
                            const char *run_id, const char *task_id, int exit_code, int64_t now_ms);
 
+/* A try stopped by a clean scheduler stop (SIGTERM/SIGINT of the
+ * scheduler): back to SCHEDULED with try_number as before that try, so it
+ * runs again without using up a retry (logged, and a line in its log). */
+void spate_sched_ti_interrupted(spate_scheduler_t *s, const spate_sched_child_t *k, int64_t now_ms);
+
+/* Tests only (NULL otherwise): called in start_try right after a try's
+ * fork, before its RUNNING row is written — the moment a crash would
+ * leave the database as it then is. */
+extern void (*spate_sched_after_fork_hook)(spate_scheduler_t *s, pid_t pid);
+
 /* ---- REST API (sched_api.c) ---- */
 
 spate_status_t spate_sched_api_start(spate_scheduler_t *s, char *err, size_t errlen);
@@ -118,5 +142,11 @@ void spate_sched_api_stop(spate_scheduler_t *s);
 spate_status_t spate_sched_manual_run(spate_sched_db_t *db, const spate_sched_dag_t *d,
                                       const char *run_id, int64_t logical_ms, int64_t now_ms,
                                       spate_sched_run_t *out);
+/* Added by CONF: the same with the run's conf, compact JSON text of an
+ * object (spate_sched_run_conf_parse checks it; NULL = {}); EINVAL when
+ * it does not fit spate_sched_run_t.conf. Borrowed, copied into *out. */
+spate_status_t spate_sched_manual_run_conf(spate_sched_db_t *db, const spate_sched_dag_t *d,
+                                           const char *run_id, int64_t logical_ms, int64_t now_ms,
+                                           const char *conf_json, spate_sched_run_t *out);
 
 #endif /* SPATE_SCHED_CORE_INT_H */

@@ -115,6 +115,8 @@ static bool valid_id(const char *s) {
               ch == '_' || ch == '.' || ch == '-'))
             return false;
     }
+    /* ids become folders of DATA_DIR/logs/: "." and ".." would leave theirs */
+    if (!strcmp(s, ".") || !strcmp(s, "..")) return false;
     return n > 0 && n <= ID_MAX;
 }
 
@@ -660,7 +662,8 @@ static void rebuild(spate_sched_dagbag_t *b) {
             memmove(b->entries + ni + 1, b->entries + ni, (i - ni) * sizeof *b->entries);
             b->entries[ni++] = t;
         }
-    qsort(b->entries + ni, b->nentries - ni, sizeof *b->entries, entry_cmp);
+    if (b->nentries - ni > 1) /* entries is NULL for an empty folder: no qsort(NULL) */
+        qsort(b->entries + ni, b->nentries - ni, sizeof *b->entries, entry_cmp);
     spate_stream_diag_free(&b->errors);
     memset(&b->errors, 0, sizeof b->errors);
     size_t total = 0;

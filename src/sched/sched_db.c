@@ -17,7 +17,8 @@
  *   dag             dag_id PK | is_paused | first_seen
  *   dag_run         dag_id, run_id PK | run_type | state | logical_date |
  *                   data_interval_start | data_interval_end | queued_at |
- *                   start_date | end_date
+ *                   start_date | end_date | conf (v2: JSON object text,
+ *                   default '{}')
  *                   UNIQUE (dag_id, logical_date) WHERE run_type <> 'manual'
  *   task_instance   dag_id, run_id, task_id PK | state | try_number |
  *                   max_tries | start_date | end_date | queued_at |
@@ -34,6 +35,10 @@
  * so two processes opening a new database at once do not both migrate. A
  * future column is a new step appended to the list, never an edit of an
  * old one.
+ *
+ * Versions: 1 the tables above without dag_run.conf; 2 adds dag_run.conf
+ * (ALTER TABLE ... ADD COLUMN with a default, so runs of version 1 read
+ * "{}").
  *
  * A handle is used by one thread at a time (its statement cache is not
  * locked); threads that need the database open their own handle. A lost
@@ -64,6 +69,7 @@ typedef enum {
     ST_RUN_UPDATE,
     ST_RUNS,
     ST_LAST_SCHED,
+    ST_RUN_AT,
     ST_TI_PUT,
     ST_TI_GET,
     ST_TIS,
@@ -72,7 +78,7 @@ typedef enum {
 
 #define RUN_COLS                                                                                   \
     "dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, "      \
-    "queued_at, start_date, end_date"
+    "queued_at, start_date, end_date, conf"
 #define TI_COLS                                                                                    \
     "dag_id, run_id, task_id, state, try_number, max_tries, start_date, end_date, queued_at, "     \
     "next_try, heartbeat, pid, hostname, pool, exit_code"
@@ -92,8 +98,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "ON CONFLICT (dag_id) DO NOTHING",
     [ST_DAG_PAUSED] = "SELECT is_paused FROM dag WHERE dag_id = $1",
     [ST_DAG_SET_PAUSED] = "UPDATE dag SET is_paused = $2 WHERE dag_id = $1",
+    /* DO NOTHING (no conflict target: the primary key or the logical-date
+     * index): an expected duplicate is "0 rows", never an error, so it
+     * does not abort a PostgreSQL transaction (SQLite >= 3.24). */
     [ST_RUN_CREATE] = "INSERT INTO dag_run (" RUN_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                      "ON CONFLICT DO NOTHING",
     [ST_RUN_GET] = "SELECT " RUN_COLS " FROM dag_run WHERE dag_id = $1 AND run_id = $2",
     [ST_RUN_UPDATE] = "UPDATE dag_run SET run_type = $3, state = $4, logical_date = $5, "
                       "data_interval_start = $6, data_interval_end = $7, queued_at = $8, "
@@ -104,6 +114,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                 "ORDER BY logical_date DESC, dag_id, run_id DESC LIMIT $3",
     [ST_LAST_SCHED] = "SELECT MAX(logical_date) FROM dag_run "
                       "WHERE dag_id = $1 AND run_type = 'scheduled'",
+    [ST_RUN_AT] = "SELECT run_id FROM dag_run "
+                  "WHERE dag_id = $1 AND logical_date = $2 AND run_type <> 'manual'",
     [ST_TI_PUT] = "INSERT INTO task_instance (" TI_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
                   "$8, $9, $10, $11, $12, $13, $14, $15) "
                   "ON CONFLICT (dag_id, run_id, task_id) DO UPDATE SET state = excluded.state, "
@@ -151,7 +163,13 @@ static const char *const migration_1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {migration_1};
+/* dag_run.conf (Airflow's dag_run.conf): rows of version 1 read "{}". */
+static const char *const migration_2[] = {
+    "ALTER TABLE dag_run ADD COLUMN conf TEXT NOT NULL DEFAULT '{}'",
+    NULL,
+};
+
+static const char *const *const migrations[] = {migration_1, migration_2};
 
 /* ------------------------------------------------------------------ */
 /* The handle                                                          */
@@ -556,7 +574,39 @@ spate_status_t spate_sched_db_begin(spate_sched_db_t *db) {
     return exec_sql(db, db->kind == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-spate_status_t spate_sched_db_commit(spate_sched_db_t *db) { return exec_sql(db, "COMMIT"); }
+/* PostgreSQL answers COMMIT of a transaction that an earlier statement
+ * aborted with ROLLBACK and no error: the command tag tells. Taking that
+ * for success would silently drop every write of the transaction. */
+spate_status_t spate_sched_db_commit(spate_sched_db_t *db) {
+    if (db->kind == DB_SQLITE) return exec_sql(db, "COMMIT");
+    pg_revive(db);
+    PGresult *res = PQexec(db->pg, "COMMIT");
+    spate_status_t s = SPATE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        s = pg_status(db, res);
+    } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        db_seterr(db,
+                  "postgres: COMMIT answered %s: the transaction was aborted by an earlier "
+                  "statement and none of its writes were kept",
+                  PQcmdStatus(res));
+        s = SPATE_EIO;
+    }
+    PQclear(res);
+    if (s != SPATE_OK) spate_log(SPATE_LOG_ERROR, "sched_db", "%s", db->err);
+    return s;
+}
+
+spate_status_t spate_sched_db_ping(spate_sched_db_t *db) {
+    int64_t one = 0;
+    bool found = false;
+    pg_revive(db);
+    spate_status_t s = query_int(db, "SELECT 1", &one, &found);
+    if (s == SPATE_OK && (!found || one != 1)) {
+        db_seterr(db, "SELECT 1 did not answer 1");
+        s = SPATE_EIO;
+    }
+    return s;
+}
 
 void spate_sched_db_rollback(spate_sched_db_t *db) {
     char keep[sizeof(db->err)];
@@ -634,7 +684,8 @@ static bool id_ok(spate_sched_db_t *db, const char *what, const char *id, size_t
     return true;
 }
 
-static void run_params(const spate_sched_run_t *r, param_t p[10]) {
+/* $11 (conf) is used by ST_RUN_CREATE only: a run's conf never changes. */
+static void run_params(const spate_sched_run_t *r, param_t p[11]) {
     p[0] = P_TEXT(r->dag_id);
     p[1] = P_TEXT(r->run_id);
     p[2] = P_TEXT(spate_sched_run_type_name(r->type));
@@ -645,6 +696,7 @@ static void run_params(const spate_sched_run_t *r, param_t p[10]) {
     p[7] = P_INT(r->queued_ms);
     p[8] = P_INT(r->start_ms);
     p[9] = P_INT(r->end_ms);
+    p[10] = P_TEXT(r->conf[0] ? r->conf : "{}");
 }
 
 static spate_status_t run_read(spate_sched_db_t *db, const row_t *row, spate_sched_run_t *r) {
@@ -663,16 +715,45 @@ static spate_status_t run_read(spate_sched_db_t *db, const row_t *row, spate_sch
     r->queued_ms = row_int(row, 7);
     r->start_ms = row_int(row, 8);
     r->end_ms = row_int(row, 9);
+    const char *conf = row_null(row, 10) ? "" : row_text(row, 10);
+    if (strlen(conf) >= sizeof(r->conf)) { /* written by something else than spate */
+        db_seterr(db, "run %s/%s: conf longer than %zu bytes", r->dag_id, r->run_id,
+                  sizeof(r->conf) - 1);
+        return SPATE_EINVAL;
+    }
+    snprintf(r->conf, sizeof(r->conf), "%s", conf[0] ? conf : "{}");
     return SPATE_OK;
+}
+
+bool spate_sched_run_id_valid(const char *run_id) {
+    if (!run_id || !*run_id) return false;
+    if (strcmp(run_id, ".") == 0 || strcmp(run_id, "..") == 0) return false;
+    size_t n = 0;
+    for (const char *c = run_id; *c; c++, n++) {
+        bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                  (*c >= '0' && *c <= '9') || strchr("_.~:+-", *c) != NULL;
+        if (!ok) return false;
+    }
+    return n < sizeof(((spate_sched_run_t *)0)->run_id);
 }
 
 spate_status_t spate_sched_db_run_create(spate_sched_db_t *db, const spate_sched_run_t *r) {
     if (!id_ok(db, "dag_id", r->dag_id, sizeof(r->dag_id)) ||
         !id_ok(db, "run_id", r->run_id, sizeof(r->run_id)))
         return SPATE_EINVAL;
-    param_t p[10];
+    /* the run id becomes a path (DATA_DIR/logs/DAG/RUN_ID/...) */
+    if (!spate_sched_run_id_valid(r->run_id)) {
+        db_seterr(db,
+                  "run_id '%s' is not valid: it must match ^[A-Za-z0-9_.~:+-]+$ and not be "
+                  "'.' or '..'",
+                  r->run_id);
+        return SPATE_EINVAL;
+    }
+    param_t p[11];
     run_params(r, p);
-    spate_status_t s = stmt_run(db, ST_RUN_CREATE, p, 10, NULL);
+    int64_t n = 0;
+    spate_status_t s = stmt_run(db, ST_RUN_CREATE, p, 11, &n);
+    if (s == SPATE_OK && n == 0) s = SPATE_EEXIST;
     if (s == SPATE_EEXIST) {
         char when[25];
         spate_time_iso8601(r->logical_date_ms, when);
@@ -699,9 +780,10 @@ spate_status_t spate_sched_db_run_get(spate_sched_db_t *db, const char *dag_id, 
 }
 
 spate_status_t spate_sched_db_run_update(spate_sched_db_t *db, const spate_sched_run_t *r) {
-    param_t p[10];
+    param_t p[11];
     run_params(r, p);
     int64_t n = 0;
+    /* 10: the update does not take $11; PostgreSQL counts parameters */
     spate_status_t s = stmt_run(db, ST_RUN_UPDATE, p, 10, &n);
     if (s == SPATE_OK && n == 0) {
         db_seterr(db, "DAG '%s' has no run '%s'", r->dag_id, r->run_id);
@@ -745,6 +827,21 @@ spate_status_t spate_sched_db_last_scheduled(spate_sched_db_t *db, const char *d
     if (s != SPATE_OK) return s;
     *logical_ms = INT64_MIN;
     if (row_next(&cur, &s) && !row_null(&cur.row, 0)) *logical_ms = row_int(&cur.row, 0);
+    cursor_done(&cur);
+    return s;
+}
+
+spate_status_t spate_sched_db_run_at(spate_sched_db_t *db, const char *dag_id, int64_t logical_ms,
+                                     char *run_id, size_t run_id_len) {
+    param_t p[] = {P_TEXT(dag_id), P_INT(logical_ms)};
+    cursor_t cur;
+    spate_status_t s = stmt_exec(db, ST_RUN_AT, p, 2, &cur);
+    if (s != SPATE_OK) return s;
+    if (row_next(&cur, &s)) {
+        if (run_id && run_id_len) snprintf(run_id, run_id_len, "%s", row_text(&cur.row, 0));
+    } else if (s == SPATE_OK) {
+        s = SPATE_ENOENT;
+    }
     cursor_done(&cur);
     return s;
 }

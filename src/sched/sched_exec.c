@@ -11,6 +11,9 @@
  *     (SIGCHLD wakes the loop through the self-pipe, sched_core.c)
  *   timeout: SIGTERM to -pid, a "timed out after N s" line in the log,
  *            SIGKILL to -pid 5 s later; the try fails
+ *   clean stop (shutdown): SIGTERM to every -pid; a try that then ends
+ *            other than exit 0 was interrupted, not failed: it goes back
+ *            to SCHEDULED without using up a try (spate_sched_ti_interrupted)
  *
  * The child closes every inherited descriptor but 0-2 (API socket, db
  * files, self-pipe), never touches the scheduler's state again (the db
@@ -82,7 +85,7 @@ static void child_main(spate_scheduler_t *s, const spate_sched_dag_t *d,
         for (int fd = 3; fd < 4096; fd++) close(fd);
 
     if (mkdir_parent(log_path) != 0) _exit(126);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0644);
     if (fd < 0) _exit(126);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -104,6 +107,7 @@ static void child_main(spate_scheduler_t *s, const spate_sched_dag_t *d,
         .data_interval_end_ms = run->data_interval_end_ms,
         .try_number = try_number,
         .env = &s->conf.env,
+        .conf_json = run->conf,
     };
     spate_log(SPATE_LOG_INFO, "task", "%s/%s/%s: try %d, operator %s, pid %d", d->dag_id,
               run->run_id, t->id, try_number, t->type, (int)getpid());
@@ -151,7 +155,7 @@ spate_status_t spate_sched_exec_start(spate_scheduler_t *s, const spate_sched_da
 
 static void log_append(const char *path, const char *line) {
     if (mkdir_parent(path) != 0) return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return;
     ssize_t r = write(fd, line, strlen(line));
     SPATE_UNUSED(r);
@@ -168,8 +172,11 @@ void spate_sched_exec_poll(spate_scheduler_t *s, int64_t now_ms) {
             if (r == k->pid && WIFEXITED(status)) code = WEXITSTATUS(status);
             if (r == k->pid && WIFSIGNALED(status)) code = 128 + WTERMSIG(status);
             if (k->term_ms && code == 0) code = 1; /* timed out is a failure however it ended */
-            spate_sched_ti_finish(s, spate_sched_dagbag_get(s->bag, k->dag_id), k->dag_id,
-                                  k->run_id, k->task_id, code, now_ms);
+            if (k->interrupted && !k->term_ms && code != 0) /* a timeout stays a failure */
+                spate_sched_ti_interrupted(s, k, now_ms);
+            else
+                spate_sched_ti_finish(s, spate_sched_dagbag_get(s->bag, k->dag_id), k->dag_id,
+                                      k->run_id, k->task_id, code, now_ms);
             s->kids[i] = s->kids[--s->nkids];
             continue;
         }
@@ -207,6 +214,7 @@ void spate_sched_exec_shutdown(spate_scheduler_t *s, int64_t grace_ms) {
     spate_log(SPATE_LOG_INFO, LOG, "stopping %zu running tries", s->nkids);
     for (size_t i = 0; i < s->nkids; i++) {
         log_append(s->kids[i].log_path, "*** scheduler stopping: SIGTERM to the process group\n");
+        s->kids[i].interrupted = true; /* not the task's failure: it runs again */
         kill(-s->kids[i].pid, SIGTERM);
     }
     int64_t until = spate_mono_ms() + grace_ms;

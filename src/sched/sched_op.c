@@ -35,6 +35,7 @@ static const spate_sched_op_t *const ops[] = {
     &spate_sched_op_randomuser_to_kafka,
     &spate_sched_op_randomuser_to_postgres,
     &spate_sched_op_postgres_to_kafka,
+    &spate_sched_op_empty,
     NULL,
 };
 

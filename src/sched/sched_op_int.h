@@ -35,6 +35,7 @@ extern const spate_sched_op_t spate_sched_op_cql;
 extern const spate_sched_op_t spate_sched_op_randomuser_to_kafka;
 extern const spate_sched_op_t spate_sched_op_randomuser_to_postgres;
 extern const spate_sched_op_t spate_sched_op_postgres_to_kafka;
+extern const spate_sched_op_t spate_sched_op_empty; /* sched_op_empty.c */
 
 #define SPATE_OP_LOG "task"
 

@@ -181,6 +181,7 @@ typedef struct {
         const char **key;        /* primary-key columns (required for upsert) */
         size_t nkey;
         spate_stream_pg_mode_t mode; /* default upsert */
+        bool create;                 /* CREATE TABLE IF NOT EXISTS at start (needs key) */
     } pg;
     struct {
         const char *path; /* JSON lines appended */

@@ -381,7 +381,7 @@ static bool pg_table_ok(const char *s) {
 }
 
 static void parse_pg_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_sink_conf_t *s) {
-    static const char *const known[] = {"url", "table", "key", "mode", NULL};
+    static const char *const known[] = {"url", "table", "key", "mode", "create", NULL};
     check_keys(lc, n, known);
     get_str(lc, n, "url", true, &s->pg.url);
     if (get_str(lc, n, "table", true, &s->pg.table) && !pg_table_ok(s->pg.table))
@@ -403,6 +403,12 @@ static void parse_pg_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_sin
         for (size_t i = 0; i < s->pg.nkey; i++)
             if (!ident_ok(s->pg.key[i], 63))
                 lerr(lc, spate_conf_get(n, "key"), "'%s' is not a column name", s->pg.key[i]);
+    /* The created table's PRIMARY KEY is `key`; copy mode alone may lack
+     * one, and then there would be nothing to make it of. */
+    get_bool(lc, n, "create", &s->pg.create);
+    if (s->pg.create && !spate_conf_get(n, "key"))
+        lerr(lc, spate_conf_get(n, "create"),
+             "create: true needs 'key' (the created table's primary key)");
 }
 
 /* node is the value under `sink:` (a window's too). */

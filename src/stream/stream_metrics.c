@@ -10,9 +10,17 @@
  *   bucket  0     1     2    3    4    5    6     7     8     9 ...  15
  *   ≤ µs    100   250   500  1ms  2.5  5    10ms  25    50    100 ... +Inf
  *
- * Counters are written by the job's thread only; the Prometheus text is
- * rendered by that thread into j->prom under j->mu, and the HTTP thread
- * only copies it out, so no counter is read while it is written.
+ * Counters are written by the job's thread only, and only that thread
+ * reads them: it renders its own samples, one buffer per metric family,
+ * into j->prom[] (under j->mu). The text format wants each family once —
+ * HELP and TYPE, then all of its samples together — so the HTTP thread
+ * (srun_metrics_text) writes family by family, taking each job's samples
+ * of that family in job order:
+ *
+ *   job a: prom[0..7]  ┐      # HELP/TYPE spate_stream_records_in_total
+ *   job b: prom[0..7]  ┴──▶   ..._in_total{job="a"} 10     <- a.prom[0]
+ *                             ..._in_total{job="b"} 20     <- b.prom[0]
+ *                             # HELP/TYPE spate_stream_records_out_total ...
  *
  *   spate_stream_records_in_total{job}             messages consumed
  *   spate_stream_records_out_total{job}            rows the sink stored
@@ -25,6 +33,7 @@
  */
 #include "stream_run_int.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define LOGC "stream"
@@ -110,62 +119,114 @@ void srun_metrics_log(srun_job_t *j, int64_t now_ms) {
     j->last_log_ms = now_ms;
 }
 
-void srun_metrics_render(srun_job_t *j) {
-    if (j->rk) update_lag(j);
-    spate_buf_t b = {0};
+/* ---- Prometheus text ---- */
+
+/* The families, in output order. */
+enum { F_IN, F_OUT, F_DROPPED, F_FAILED, F_DEAD, F_INFLIGHT, F_LAG, F_LATENCY, F_N };
+_Static_assert(F_N == SRUN_PROM_FAMILIES, "SRUN_PROM_FAMILIES must count the families");
+
+static const struct {
+    const char *name, *type, *help;
+} families[F_N] = {
+    [F_IN] = {"spate_stream_records_in_total", "counter", "Messages consumed."},
+    [F_OUT] = {"spate_stream_records_out_total", "counter", "Records the sink stored."},
+    [F_DROPPED] = {"spate_stream_records_dropped_total", "counter", "Records a filter dropped."},
+    [F_FAILED] = {"spate_stream_records_failed_total", "counter",
+                  "Records that failed the transform or the sink."},
+    [F_DEAD] = {"spate_stream_records_dead_lettered_total", "counter",
+                "Failed records delivered to the dead-letter topic."},
+    [F_INFLIGHT] = {"spate_stream_in_flight", "gauge",
+                    "Records given to the sink, not yet settled."},
+    [F_LAG] = {"spate_stream_lag", "gauge",
+               "Messages behind the high watermark, per partition (from the commit point)."},
+    [F_LATENCY] = {"spate_stream_sink_latency_seconds", "histogram", "From sink write to settled."},
+};
+
+/* A label value with \, " and newline escaped, as the format requires. */
+static void put_label(spate_buf_t *b, const char *s) {
+    for (; *s; s++) {
+        if (*s == '\\')
+            spate_buf_puts(b, "\\\\");
+        else if (*s == '"')
+            spate_buf_puts(b, "\\\"");
+        else if (*s == '\n')
+            spate_buf_puts(b, "\\n");
+        else
+            spate_buf_append(b, s, 1);
+    }
+}
+
+/* `name{job="...",` — the caller adds the other labels and the value. */
+static void put_sample_head(spate_buf_t *b, const char *name, const char *suffix, const char *job) {
+    spate_buf_printf(b, "%s%s{job=\"", name, suffix);
+    put_label(b, job);
+    spate_buf_puts(b, "\"");
+}
+
+/* The job's samples, one buffer per family (the caller's, appended to). */
+static void render_samples(srun_job_t *j, spate_buf_t fam[F_N]) {
     const char *name = j->conf->name;
-    struct {
-        const char *metric, *help;
-        uint64_t v;
-    } counters[] = {
-        {"records_in_total", "Messages consumed.", j->c.in},
-        {"records_out_total", "Records the sink stored.", j->c.out},
-        {"records_dropped_total", "Records a filter dropped.", j->c.dropped},
-        {"records_failed_total", "Records that failed the transform or the sink.", j->c.failed},
-        {"records_dead_lettered_total", "Failed records delivered to the dead-letter topic.",
-         j->c.dead_lettered},
-    };
-    for (size_t i = 0; i < SPATE_ARRAY_LEN(counters); i++)
-        spate_buf_printf(&b,
-                         "# HELP spate_stream_%s %s\n# TYPE spate_stream_%s counter\n"
-                         "spate_stream_%s{job=\"%s\"} %llu\n",
-                         counters[i].metric, counters[i].help, counters[i].metric,
-                         counters[i].metric, name, (unsigned long long)counters[i].v);
-    spate_buf_printf(&b,
-                     "# HELP spate_stream_in_flight Records given to the sink, not yet settled.\n"
-                     "# TYPE spate_stream_in_flight gauge\n"
-                     "spate_stream_in_flight{job=\"%s\"} %lld\n",
-                     name, (long long)j->inflight);
-    spate_buf_puts(&b, "# HELP spate_stream_lag Messages behind the high watermark, per "
-                       "partition (from the commit point).\n# TYPE spate_stream_lag gauge\n");
+    const uint64_t counters[] = {[F_IN] = j->c.in,
+                                 [F_OUT] = j->c.out,
+                                 [F_DROPPED] = j->c.dropped,
+                                 [F_FAILED] = j->c.failed,
+                                 [F_DEAD] = j->c.dead_lettered};
+    for (int f = F_IN; f <= F_DEAD; f++) {
+        put_sample_head(&fam[f], families[f].name, "", name);
+        spate_buf_printf(&fam[f], "} %llu\n", (unsigned long long)counters[f]);
+    }
+    put_sample_head(&fam[F_INFLIGHT], families[F_INFLIGHT].name, "", name);
+    spate_buf_printf(&fam[F_INFLIGHT], "} %lld\n", (long long)j->inflight);
     for (size_t i = 0; i < j->nparts; i++) {
         srun_part_t *p = j->parts[i];
         if (!p->assigned || p->lag < 0) continue;
-        spate_buf_printf(&b, "spate_stream_lag{job=\"%s\",topic=\"%s\",partition=\"%d\"} %lld\n",
-                         name, p->topic, p->partition, (long long)p->lag);
+        put_sample_head(&fam[F_LAG], families[F_LAG].name, "", name);
+        spate_buf_puts(&fam[F_LAG], ",topic=\"");
+        put_label(&fam[F_LAG], p->topic);
+        spate_buf_printf(&fam[F_LAG], "\",partition=\"%d\"} %lld\n", p->partition,
+                         (long long)p->lag);
     }
-    spate_buf_puts(&b, "# HELP spate_stream_sink_latency_seconds From sink write to settled.\n"
-                       "# TYPE spate_stream_sink_latency_seconds histogram\n");
+    spate_buf_t *h = &fam[F_LATENCY];
+    const char *hn = families[F_LATENCY].name;
     uint64_t cum = 0;
     for (int i = 0; i < SRUN_HIST_N; i++) {
         cum += j->c.hist[i];
+        put_sample_head(h, hn, "_bucket", name);
         if (i < SRUN_HIST_N - 1)
-            spate_buf_printf(
-                &b, "spate_stream_sink_latency_seconds_bucket{job=\"%s\",le=\"%g\"} %llu\n", name,
-                (double)srun_hist_bounds_us[i] / 1e6, (unsigned long long)cum);
+            spate_buf_printf(h, ",le=\"%g\"} %llu\n", (double)srun_hist_bounds_us[i] / 1e6,
+                             (unsigned long long)cum);
         else
-            spate_buf_printf(&b,
-                             "spate_stream_sink_latency_seconds_bucket{job=\"%s\",le=\"+Inf\"} "
-                             "%llu\n",
-                             name, (unsigned long long)cum);
+            spate_buf_printf(h, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
     }
-    spate_buf_printf(&b,
-                     "spate_stream_sink_latency_seconds_sum{job=\"%s\"} %g\n"
-                     "spate_stream_sink_latency_seconds_count{job=\"%s\"} %llu\n",
-                     name, (double)j->c.hist_sum_us / 1e6, name, (unsigned long long)cum);
+    put_sample_head(h, hn, "_sum", name);
+    spate_buf_printf(h, "} %g\n", (double)j->c.hist_sum_us / 1e6);
+    put_sample_head(h, hn, "_count", name);
+    spate_buf_printf(h, "} %llu\n", (unsigned long long)cum);
+}
+
+void srun_metrics_render(srun_job_t *j) {
+    if (j->rk) update_lag(j);
+    spate_buf_t fam[F_N];
+    for (int f = 0; f < F_N; f++) fam[f] = (spate_buf_t)SPATE_BUF_INIT;
+    render_samples(j, fam);
     pthread_mutex_lock(&j->mu);
-    spate_buf_t old = j->prom;
-    j->prom = b;
+    for (int f = 0; f < F_N; f++) {
+        spate_buf_t old = j->prom[f];
+        j->prom[f] = fam[f];
+        fam[f] = old;
+    }
     pthread_mutex_unlock(&j->mu);
-    spate_buf_free(&old);
+    for (int f = 0; f < F_N; f++) spate_buf_free(&fam[f]);
+}
+
+void srun_metrics_text(srun_job_t *const *jobs, size_t n, spate_buf_t *out) {
+    for (int f = 0; f < F_N; f++) {
+        spate_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+                         families[f].name, families[f].type);
+        for (size_t i = 0; i < n; i++) {
+            pthread_mutex_lock(&jobs[i]->mu);
+            spate_buf_append(out, jobs[i]->prom[f].data, jobs[i]->prom[f].len);
+            pthread_mutex_unlock(&jobs[i]->mu);
+        }
+    }
 }

@@ -446,7 +446,11 @@ static rd_kafka_t *consumer_new(srun_job_t *j, char *err, size_t errlen) {
      * then what spate manages (the loader refuses those in the file). */
     const char *defaults[][2] = {
         {"broker.address.family", "v4"},
-        {"queued.max.messages.kbytes", "2048"}, /* prefetch: bounds the RSS */
+        /* Prefetch. librdkafka 2.0 refills a full queue only on its own
+         * schedule, so throughput scales with this bound (bench, 60 k
+         * users: 2 MiB 8.4 k rec/s at 27 MiB RSS; 4 MiB 15 k at 33 MiB;
+         * 8 MiB 27 k at 39 MiB). 8 MiB trades memory for speed. */
+        {"queued.max.messages.kbytes", "8192"},
         {"client.id", "spate-stream"},
     };
     for (size_t i = 0; i < SPATE_ARRAY_LEN(defaults); i++)
@@ -597,11 +601,7 @@ static void prom_handler(void *ctx, const spate_http_req_t *req, spate_http_resp
         return;
     }
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    for (size_t i = 0; i < pc->n; i++) {
-        pthread_mutex_lock(&pc->jobs[i]->mu);
-        spate_buf_append(&resp->body, pc->jobs[i]->prom.data, pc->jobs[i]->prom.len);
-        pthread_mutex_unlock(&pc->jobs[i]->mu);
-    }
+    srun_metrics_text(pc->jobs, pc->n, &resp->body);
 }
 
 /* ------------------------------------------------------------------ */
@@ -631,7 +631,7 @@ static void job_free(srun_job_t *j) {
     spate_stream_record_clear(&j->rec);
     spate_stream_runner_free(&j->runner);
     pthread_mutex_destroy(&j->mu);
-    spate_buf_free(&j->prom);
+    for (int f = 0; f < SRUN_PROM_FAMILIES; f++) spate_buf_free(&j->prom[f]);
     free(j);
 }
 

@@ -86,6 +86,8 @@ extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout, sr
  * with the reason in err for what windows cannot do yet. */
 const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err, size_t errlen);
 
+#define SRUN_PROM_FAMILIES 8 /* metric families of /metrics (stream_metrics.c) */
+
 struct srun_job {
     const spate_stream_job_t *conf;
     volatile int *stop;
@@ -102,9 +104,10 @@ struct srun_job {
     spate_stream_runner_t runner;
     spate_stream_record_t rec;
     srun_counters_t c;
-    /* metrics: the rendering for /metrics, refreshed by the job thread */
+    /* metrics: the job's samples for /metrics, one buffer per metric
+     * family, refreshed by the job thread (stream_metrics.c) */
     pthread_mutex_t mu;
-    spate_buf_t prom;
+    spate_buf_t prom[SRUN_PROM_FAMILIES];
     bool want_prom;
     uint64_t last_in, last_out;
     int64_t last_log_ms;
@@ -129,7 +132,12 @@ void srun_hist_add(srun_counters_t *c, int64_t ns);
 int64_t srun_hist_quantile(const srun_counters_t *c, double q);
 /* One log line about the job (every 10 s and at exit). */
 void srun_metrics_log(srun_job_t *j, int64_t now_ms);
-/* Re-renders the job's Prometheus text into j->prom (under j->mu). */
+/* Re-renders the job's samples into j->prom (under j->mu). Called by the
+ * job's own thread (the only reader of its counters). */
 void srun_metrics_render(srun_job_t *j);
+/* The whole Prometheus exposition of n jobs, appended to out: each metric
+ * family once (HELP, TYPE), then every job's samples of it. Takes each
+ * job's mu in turn; safe on the HTTP server's thread. */
+void srun_metrics_text(srun_job_t *const *jobs, size_t n, spate_buf_t *out);
 
 #endif /* SPATE_STREAM_RUN_INT_H */

@@ -77,6 +77,8 @@ typedef struct csink {
     int nstmts;
     creq_t *retry_head; /* unordered; small */
     int nretry;
+    int64_t warn_ms;    /* when the last "write failed" warning was logged */
+    int64_t warn_quiet; /* failures not logged since (at most one line a second) */
     spate_buf_t sig, text;
 } csink_t;
 
@@ -182,9 +184,19 @@ static void req_retry(creq_t *r, const char *reason) {
     int64_t delay = d->backoff_ms;
     for (int64_t i = 1; i < r->tries && delay < d->backoff_max_ms; i++) delay *= 2;
     delay = SPATE_MIN(delay, d->backoff_max_ms);
-    if (r->tries == 1 || r->tries % 10 == 0)
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: CQL write failed (%s); retrying in %lld ms",
-                  s->j->conf->name, reason, (long long)delay);
+    /* A lost connection fails every request in flight at once: one line
+     * a second says so, with how many were not logged separately. */
+    int64_t now = spate_mono_ms();
+    if (now - s->warn_ms >= 1000) {
+        spate_log(SPATE_LOG_WARN, LOGC,
+                  "job %s: CQL write failed (%s); retrying in %lld ms (%lld more failures since "
+                  "the last such line)",
+                  s->j->conf->name, reason, (long long)delay, (long long)s->warn_quiet);
+        s->warn_ms = now;
+        s->warn_quiet = 0;
+    } else {
+        s->warn_quiet++;
+    }
     r->due_ms = spate_mono_ms() + delay;
     r->next = s->retry_head;
     s->retry_head = r;

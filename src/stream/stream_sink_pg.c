@@ -2,12 +2,26 @@
  * stream_sink_pg.c — the PostgreSQL sink: records upserted by key through
  * libpq, or bulk-loaded with COPY.
  *
- * A record's keys are its column names (identifiers, not quoted, so
- * PostgreSQL folds them to lower case). Values go as text parameters:
- * strings as they are, JSON null as SQL NULL, true/false, numbers and
- * nested values as compact JSON text; the server casts them to the
- * column types (uuid, int, jsonb, timestamptz...). The table must exist
- * (the sink creates nothing).
+ * A record's keys are its column names: identifiers ([A-Za-z_]
+ * [A-Za-z0-9_]*, at most 63 bytes), folded to lower case as PostgreSQL
+ * folds unquoted names, then quoted ("user", "order", "end" are columns
+ * like any other); the table name (validated as an identifier) stays
+ * unquoted. Two keys that fold to one name ({"id": .., "ID": ..}) are the
+ * record's fault (dead letter), as is a key that is no identifier. Values
+ * go as text parameters: strings as they are, JSON null as SQL NULL,
+ * true/false, numbers and nested values as compact JSON text; the server
+ * casts them to the column types (uuid, int, jsonb, timestamptz...). The table must exist,
+ * unless `create: true`: then, at start, before any row,
+ *
+ *   CREATE TABLE IF NOT EXISTS t ("c1" text, "k" uuid, ..., PRIMARY KEY ("k"...))
+ *
+ * with the columns of the job's final record shape: the `select` list of
+ * its last step when that is a map with one (each path's first key, in
+ * order), else the seed's record (id and the CQL sink's seed columns,
+ * format_user's output). Every column is text except the key columns,
+ * which are uuid when a map step casts that field to uuid, else text.
+ * Each key column must be one of the columns (refused at start otherwise;
+ * validation refuses create without key).
  *
  * Rows wait in a FIFO (`pending`) and leave it in batches of up to BATCH
  * rows of one connection:
@@ -19,6 +33,13 @@
  *                                                   committed, ack the k rows
  *     sN = INSERT INTO t (cols) VALUES ($1..) ON CONFLICT (key)
  *          DO UPDATE SET c = EXCLUDED.c, ...        (DO NOTHING: only keys)
+ *
+ *   Statements: one per distinct column list (its names in order), at
+ *   most MAX_STMTS. A new list beyond that evicts the least recently used
+ *   statement that has no row in flight: a "DEALLOCATE sN" goes in the
+ *   next batch, ahead of the new Parse (a DEALLOCATE skipped by a failed
+ *   batch is queued again). When every kept statement has rows in
+ *   flight, the row waits at the front until a batch settles.
  *
  *   mode copy (COPY cannot be pipelined: one batch at a time):
  *     step 1  [ROLLBACK;] BEGIN; CREATE TEMP TABLE IF NOT EXISTS
@@ -36,8 +57,11 @@
  * Failures of a batch (the whole transaction was rolled back):
  *   - SQLSTATE class 22 (data exception), 23 (integrity), 42703 (no such
  *     column), 42804 (datatype mismatch) and 22P02 etc. name the row's own
- *     fault. When the failing row is known (its Execute in upsert mode,
- *     "line N" in a COPY's context) it goes to the dead-letter path with
+ *     fault. From the Parse of a column list (upsert) or the COPY naming
+ *     it, 42601 (syntax), 42701 (a column twice), 42703 and 42804 are the
+ *     fault of that list: every row of the batch with that list goes to
+ *     the dead-letter path (never retried: it could not succeed). When the failing row is known
+ * (its Execute in upsert mode, "line N" in a COPY's context) it goes to the dead-letter path with
  *     "postgres sink: SQLSTATE xxxxx: message" and the other rows are
  *     queued again at the front; when it is not known, every row of the
  *     batch is queued again as a batch of its own (`solo`) to find it.
@@ -62,6 +86,7 @@
  * order, which is the order results arrive in; redo rows are older than
  * every in-flight and pending row.
  */
+#include "stream_int.h"
 #include "stream_run_int.h"
 
 #include <libpq-fe.h>
@@ -72,7 +97,7 @@
 #define LOGC "stream"
 #define BATCH 500     /* rows per transaction */
 #define WINDOW 8      /* upsert batches in flight */
-#define MAX_STMTS 64  /* distinct column lists kept */
+#define MAX_STMTS 64  /* distinct column lists kept (then the LRU idle one goes) */
 #define MAX_COLS 1600 /* PostgreSQL's own limit */
 
 typedef struct prow {
@@ -86,17 +111,23 @@ typedef struct prow {
 } prow_t;
 
 typedef struct {
-    char *sig;    /* "c1,c2,..." */
+    char *sig;    /* "c1,c2,...": the names folded to lower case */
+    char *cols;   /* "\"c1\", \"c2\", ...": the quoted column list */
     char *insert; /* upsert mode: the INSERT ... ON CONFLICT text */
     int ncols;
     bool prepared; /* on the current connection, as "s<gen>" */
     unsigned gen;  /* its server-side name: never reused on a connection */
+    int64_t rows;  /* its row slots in in-flight (or being built) batches */
+    uint64_t used; /* s->tick at its last use: the LRU idle one is evicted */
 } pstmt_t;
 
 /* What a pipelined query's result answers. */
+#define SLOT_PARSE (-1)   /* the Parse of stmt */
+#define SLOT_DEALLOC (-2) /* DEALLOCATE "s<gen>" of an evicted statement */
 typedef struct {
-    int stmt; /* index in stmts */
-    int row;  /* index in the batch; -1: the statement's Parse */
+    int stmt;     /* index in stmts; -1 for SLOT_DEALLOC */
+    int row;      /* index in the batch, or SLOT_PARSE / SLOT_DEALLOC */
+    unsigned gen; /* SLOT_DEALLOC: the name deallocated */
 } pslot_t;
 
 typedef struct pbatch {
@@ -104,11 +135,12 @@ typedef struct pbatch {
     prow_t **rows;
     int n;
     pslot_t *slots;
-    int nslots, cur; /* cur: the slot whose results are being read */
-    bool cur_seen;   /* a result of slot cur arrived */
-    int err_slot;    /* first failed slot, -1 */
-    PGresult *err;   /* its result */
-    int phase;       /* copy mode: 1 step 1, 2 step 2 */
+    int nslots, capslots;
+    int cur;       /* the slot whose results are being read */
+    bool cur_seen; /* a result of slot cur arrived */
+    int err_slot;  /* first failed slot, -1 */
+    PGresult *err; /* its result */
+    int phase;     /* copy mode: 1 step 1, 2 step 2 */
     bool copy_sent;
 } pbatch_t;
 
@@ -129,8 +161,14 @@ typedef struct {
     bool redoing; /* a batch failed: send nothing until the in-flight end */
     pstmt_t stmts[MAX_STMTS];
     int nstmts;
-    unsigned gen; /* the last statement name handed out */
+    uint64_t tick;     /* statement uses, for the LRU */
+    unsigned gen;      /* the last statement name handed out */
+    unsigned *dealloc; /* upsert: names of evicted statements still to DEALLOCATE */
+    int ndealloc, capdealloc;
+    bool stalled; /* upsert: a row waits for a statement slot to become idle */
     spate_buf_t sig, text;
+    bool created;    /* create: the table was created (or existed) */
+    bool ddl_failed; /* create: the database refused it: do not retry */
 } psink_t;
 
 /* ------------------------------------------------------------------ */
@@ -215,7 +253,11 @@ static prow_t *pop_front(psink_t *s) {
     return r;
 }
 
-static void batch_free(pbatch_t *b) {
+/* Frees a batch that left the in-flight list (its rows are elsewhere by
+ * now, or freed); its statements' rows in flight go down. */
+static void batch_free(psink_t *s, pbatch_t *b) {
+    for (int i = 0; i < b->nslots; i++)
+        if (b->slots[i].row >= 0) s->stmts[b->slots[i].stmt].rows--;
     if (b->err) PQclear(b->err);
     free(b->rows);
     free(b->slots);
@@ -248,26 +290,103 @@ static bool is_key(const psink_t *s, const char *col) {
     return false;
 }
 
-/* "ON CONFLICT (k1, k2) DO UPDATE SET c = EXCLUDED.c, ..." for the
- * columns of v (DO NOTHING when every column is a key). */
+/* Appends name (an is_ident() name) as a quoted identifier, folded to
+ * lower case first as PostgreSQL folds an unquoted one: "user", "order"
+ * or "end" are then column names like any other. */
+static void put_ident(spate_buf_t *b, const char *name) {
+    spate_buf_putc(b, '"');
+    for (; *name; name++) {
+        char c = *name;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c == '"') spate_buf_putc(b, '"'); /* not in an identifier; kept safe */
+        spate_buf_putc(b, c);
+    }
+    spate_buf_putc(b, '"');
+}
+
+/* "ON CONFLICT ("k1", "k2") DO UPDATE SET "c" = EXCLUDED."c", ..." for
+ * the columns of v (DO NOTHING when every column is a key). */
 static void on_conflict(psink_t *s, spate_buf_t *b, json_t *v) {
     spate_buf_puts(b, " ON CONFLICT (");
-    for (size_t i = 0; i < s->sc->pg.nkey; i++)
-        spate_buf_printf(b, "%s%s", i ? ", " : "", s->sc->pg.key[i]);
+    for (size_t i = 0; i < s->sc->pg.nkey; i++) {
+        if (i) spate_buf_puts(b, ", ");
+        put_ident(b, s->sc->pg.key[i]);
+    }
     spate_buf_puts(b, ")");
     bool any = false;
     const char *k;
     json_t *x;
     json_object_foreach(v, k, x) {
         if (is_key(s, k)) continue;
-        spate_buf_printf(b, "%s%s = EXCLUDED.%s", any ? ", " : " DO UPDATE SET ", k, k);
+        spate_buf_puts(b, any ? ", " : " DO UPDATE SET ");
+        put_ident(b, k);
+        spate_buf_puts(b, " = EXCLUDED.");
+        put_ident(b, k);
         any = true;
     }
     if (!any) spate_buf_puts(b, " DO NOTHING");
 }
 
-/* The statement for v's column list (made on first use), or -1 with the
- * record's fault in reason. */
+/* The length of the name at sig[at] (up to ',' or the end). */
+static size_t sig_name_len(const char *sig, size_t at) {
+    const char *e = strchr(sig + at, ',');
+    return e ? (size_t)(e - (sig + at)) : strlen(sig + at);
+}
+
+/* True when two of v's fields (n of them, folded in s->sig) are one
+ * column once folded to lower case ({"id": .., "ID": ..}); the reason
+ * names them. Quadratic, but run only for a column list not known yet. */
+static bool dup_fields(psink_t *s, json_t *v, int n, char *reason, size_t rlen) {
+    const char *sig = s->sig.data;
+    size_t *at = spate_xmalloc((size_t)n * sizeof *at);
+    for (size_t i = 0, o = 0; i < (size_t)n; i++) {
+        at[i] = o;
+        o += sig_name_len(sig, o) + 1;
+    }
+    int di = -1, dj = -1;
+    for (int i = 0; i < n && di < 0; i++) {
+        size_t li = sig_name_len(sig, at[i]);
+        for (int j = i + 1; j < n; j++)
+            if (sig_name_len(sig, at[j]) == li && !memcmp(sig + at[i], sig + at[j], li)) {
+                di = i;
+                dj = j;
+                break;
+            }
+    }
+    free(at);
+    if (di < 0) return false;
+    const char *ki = "", *kj = "", *k;
+    json_t *x;
+    int c = 0;
+    json_object_foreach(v, k, x) {
+        if (c == di) ki = k;
+        if (c == dj) kj = k;
+        c++;
+    }
+    snprintf(reason, rlen,
+             "postgres sink: fields '%.64s' and '%.64s' are one column (names are folded to "
+             "lower case)",
+             ki, kj);
+    return true;
+}
+
+static void dealloc_push(psink_t *s, unsigned gen);
+
+/* Frees statement k to be reused; in upsert mode its server-side
+ * statement, when there is one, is deallocated with the next batch. */
+static void stmt_evict(psink_t *s, int k) {
+    pstmt_t *t = &s->stmts[k];
+    if (!s->copy && t->prepared && s->conn) dealloc_push(s, t->gen);
+    free(t->sig);
+    free(t->cols);
+    free(t->insert);
+    memset(t, 0, sizeof *t);
+}
+
+/* The statement for v's column list (made on first use; when MAX_STMTS
+ * are kept, the least recently used one without rows in flight makes
+ * room), -1 with the record's fault in reason, or -2 when every kept
+ * statement has rows in flight (the row waits until one settles). */
 static int stmt_for(psink_t *s, json_t *v, char *reason, size_t rlen) {
     spate_buf_reset(&s->sig);
     const char *k;
@@ -278,7 +397,9 @@ static int stmt_for(psink_t *s, json_t *v, char *reason, size_t rlen) {
             snprintf(reason, rlen, "postgres sink: field '%.64s' is not a column name", k);
             return -1;
         }
-        spate_buf_printf(&s->sig, "%s%s", s->sig.len ? "," : "", k);
+        if (s->sig.len) spate_buf_putc(&s->sig, ',');
+        for (const char *c = k; *c; c++)
+            spate_buf_putc(&s->sig, *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c);
         n++;
     }
     if (!n || n > MAX_COLS) {
@@ -286,23 +407,40 @@ static int stmt_for(psink_t *s, json_t *v, char *reason, size_t rlen) {
         return -1;
     }
     for (int i = 0; i < s->nstmts; i++)
-        if (!strcmp(s->stmts[i].sig, s->sig.data)) return i;
-    if (s->nstmts == MAX_STMTS) {
-        snprintf(reason, rlen, "postgres sink: more than %d distinct column lists", MAX_STMTS);
-        return -1;
+        if (!strcmp(s->stmts[i].sig, s->sig.data)) {
+            s->stmts[i].used = ++s->tick;
+            return i;
+        }
+    if (dup_fields(s, v, n, reason, rlen)) return -1;
+    int ki = s->nstmts;
+    if (ki == MAX_STMTS) {
+        ki = -1;
+        for (int i = 0; i < s->nstmts; i++)
+            if (!s->stmts[i].rows && (ki < 0 || s->stmts[i].used < s->stmts[ki].used)) ki = i;
+        if (ki < 0) return -2;
+        stmt_evict(s, ki);
+    } else {
+        s->nstmts++;
     }
-    pstmt_t *t = &s->stmts[s->nstmts];
+    pstmt_t *t = &s->stmts[ki];
     t->sig = spate_xstrdup(s->sig.data);
     t->ncols = n;
+    t->used = ++s->tick;
+    spate_buf_t cols = SPATE_BUF_INIT;
+    json_object_foreach(v, k, x) {
+        if (cols.len) spate_buf_puts(&cols, ", ");
+        put_ident(&cols, k);
+    }
+    t->cols = cols.data; /* owned */
     if (!s->copy) {
         spate_buf_t q = SPATE_BUF_INIT;
-        spate_buf_printf(&q, "INSERT INTO %s (%s) VALUES (", s->sc->pg.table, t->sig);
+        spate_buf_printf(&q, "INSERT INTO %s (%s) VALUES (", s->sc->pg.table, t->cols);
         for (int i = 1; i <= n; i++) spate_buf_printf(&q, "%s$%d", i > 1 ? ", " : "", i);
         spate_buf_puts(&q, ")");
         if (s->sc->pg.nkey) on_conflict(s, &q, v);
         t->insert = q.data; /* owned */
     }
-    return s->nstmts++;
+    return ki;
 }
 
 /* A JSON value as a text parameter: NULL for null; *tofree is set when
@@ -363,7 +501,7 @@ static void conn_drop(psink_t *s, const char *why) {
         pbatch_t *b = rev;
         rev = b->next;
         push_front(s, b->rows, b->n, false);
-        batch_free(b);
+        batch_free(s, b);
     }
     redo_flush(s); /* older than what was in flight */
     if (s->conn) PQfinish(s->conn);
@@ -379,8 +517,130 @@ static void notice_quiet(void *arg, const PGresult *res) {
     SPATE_UNUSED(res);
 }
 
+/* ------------------------------------------------------------------ */
+/* create: true                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The seed's record (format_user's output): id, then the CQL sink's seed
+ * columns (docs/stream.md). */
+static const char *const seed_columns[] = {"id",      "first_name",      "last_name", "gender",
+                                           "address", "post_code",       "email",     "username",
+                                           "dob",     "registered_date", "phone",     "picture"};
+
+/* True when the job's last cast of the top-level field col (in any map
+ * step) is to uuid. */
+static bool cast_to_uuid(const spate_stream_prog_t *prog, const char *col) {
+    bool uuid = false;
+    for (size_t i = 0; prog && i < prog->nsteps; i++) {
+        const stream_step_t *st = &prog->steps[i];
+        if (st->kind != STEP_MAP) continue;
+        for (size_t c = 0; c < st->map.ncast; c++) {
+            const spate_stream_path_t *p = st->map.cast[c].path;
+            if (p->nsegs == 1 && p->segs[0].key && strlen(col) == p->segs[0].keylen &&
+                !strncasecmp(p->segs[0].key, col, p->segs[0].keylen))
+                uuid = st->map.cast[c].type == CAST_UUID;
+        }
+    }
+    return uuid;
+}
+
+/* Appends the column name to cols (each NUL-terminated) unless it is
+ * there already. */
+static void column_add(spate_buf_t *cols, const char *name, size_t len) {
+    for (size_t at = 0; at < cols->len; at += strlen(cols->data + at) + 1)
+        if (strlen(cols->data + at) == len && !strncasecmp(cols->data + at, name, len)) return;
+    spate_buf_append(cols, name, len);
+    spate_buf_append(cols, "", 1);
+}
+
+/* The CREATE TABLE statement for the job (into q), or false with the
+ * reason in err. */
+static bool create_statement(const psink_t *s, spate_buf_t *q, char *err, size_t errlen) {
+    const spate_stream_prog_t *prog = s->j->conf->prog;
+    const stream_step_t *last = prog && prog->nsteps ? &prog->steps[prog->nsteps - 1] : NULL;
+    spate_buf_t cols = SPATE_BUF_INIT;
+    if (last && last->kind == STEP_MAP && last->map.nselect) {
+        for (size_t i = 0; i < last->map.nselect; i++) {
+            const spate_stream_path_t *p = last->map.select[i].path;
+            if (p->segs[0].key) column_add(&cols, p->segs[0].key, p->segs[0].keylen);
+        }
+    } else {
+        for (size_t i = 0; i < SPATE_ARRAY_LEN(seed_columns); i++)
+            column_add(&cols, seed_columns[i], strlen(seed_columns[i]));
+    }
+    bool ok = true;
+    for (size_t at = 0; ok && at < cols.len; at += strlen(cols.data + at) + 1) {
+        if (!is_ident(cols.data + at)) {
+            snprintf(err, errlen, "create: '%.64s' is not a column name", cols.data + at);
+            ok = false;
+        }
+    }
+    for (size_t k = 0; ok && k < s->sc->pg.nkey; k++) {
+        bool found = false;
+        for (size_t at = 0; !found && at < cols.len; at += strlen(cols.data + at) + 1)
+            found = !strcasecmp(cols.data + at, s->sc->pg.key[k]);
+        if (!found) {
+            snprintf(err, errlen, "create: key column '%s' is not in the job's records (%s)",
+                     s->sc->pg.key[k],
+                     last && last->kind == STEP_MAP && last->map.nselect
+                         ? "its last map step's select"
+                         : "the seed's columns");
+            ok = false;
+        }
+    }
+    if (ok) {
+        spate_buf_printf(q, "CREATE TABLE IF NOT EXISTS %s (", s->sc->pg.table);
+        for (size_t at = 0; at < cols.len; at += strlen(cols.data + at) + 1) {
+            const char *c = cols.data + at;
+            bool uuid = is_key(s, c) && cast_to_uuid(prog, c);
+            if (at) spate_buf_puts(q, ", ");
+            put_ident(q, c);
+            spate_buf_puts(q, uuid ? " uuid" : " text");
+        }
+        spate_buf_puts(q, ", PRIMARY KEY (");
+        for (size_t k = 0; k < s->sc->pg.nkey; k++) {
+            if (k) spate_buf_puts(q, ", ");
+            put_ident(q, s->sc->pg.key[k]);
+        }
+        spate_buf_puts(q, "))");
+    }
+    spate_buf_free(&cols);
+    return ok;
+}
+
+/* Runs CREATE TABLE IF NOT EXISTS on a fresh (blocking, not yet
+ * pipelined) connection. False with the reason in err; s->ddl_failed when
+ * the job cannot go on (the statement is wrong, not the connection). */
+static bool create_table(psink_t *s, PGconn *c, char *err, size_t errlen) {
+    spate_buf_t q = SPATE_BUF_INIT;
+    if (!create_statement(s, &q, err, errlen)) {
+        spate_buf_free(&q);
+        s->ddl_failed = true;
+        return false;
+    }
+    PGresult *res = PQexec(c, q.data);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        char msg[400];
+        one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c), msg, sizeof msg);
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state)
+            snprintf(err, errlen, "%s: SQLSTATE %s: %s", q.data, state, msg);
+        else
+            snprintf(err, errlen, "%s: %s", q.data, msg);
+        s->ddl_failed = state != NULL && PQstatus(c) == CONNECTION_OK;
+    } else {
+        spate_log(SPATE_LOG_INFO, LOGC, "job %s: %s", s->j->conf->name, q.data);
+        s->created = true;
+    }
+    if (res) PQclear(res);
+    spate_buf_free(&q);
+    return ok;
+}
+
 /* Connects (blocking, at most connect_timeout = 5 s unless the URL says
- * otherwise). False with the reason in err. */
+ * otherwise); with create, makes the table on the first connection. False
+ * with the reason in err. */
 static bool conn_open(psink_t *s, char *err, size_t errlen) {
     const char *const kw[] = {"connect_timeout", "application_name", "dbname", NULL};
     const char *const val[] = {"5", "spate-stream", s->sc->pg.url, NULL};
@@ -391,6 +651,10 @@ static bool conn_open(psink_t *s, char *err, size_t errlen) {
         return false;
     }
     PQsetNoticeReceiver(c, notice_quiet, NULL);
+    if (s->sc->pg.create && !s->created && !create_table(s, c, err, errlen)) {
+        PQfinish(c);
+        return false;
+    }
     if (PQsetnonblocking(c, 1) != 0 || (!s->copy && PQenterPipelineMode(c) != 1)) {
         char msg[400];
         one_line(PQerrorMessage(c), msg, sizeof msg);
@@ -400,6 +664,7 @@ static bool conn_open(psink_t *s, char *err, size_t errlen) {
     }
     s->conn = c;
     for (int i = 0; i < s->nstmts; i++) s->stmts[i].prepared = false;
+    s->ndealloc = 0; /* a new session has none of the old statements */
     s->need_rollback = false;
     s->backoff_ms = s->j->conf->delivery.backoff_ms;
     return true;
@@ -420,6 +685,24 @@ static bool row_fault(const char *st) {
     if (!st || strlen(st) != 5) return false;
     return !strncmp(st, "22", 2) || !strncmp(st, "23", 2) || !strcmp(st, "42703") ||
            !strcmp(st, "42804") || !strcmp(st, "21000");
+}
+
+/* Errors that, from the Parse of a column list (or the COPY naming it),
+ * are the fault of that list: a syntax error (42601), a column twice
+ * (42701), no such column (42703), a datatype mismatch (42804). Retrying
+ * them could never succeed. */
+static bool list_fault(const char *st) {
+    return st && (!strcmp(st, "42601") || !strcmp(st, "42701") || !strcmp(st, "42703") ||
+                  !strcmp(st, "42804"));
+}
+
+/* Queues name gen to be deallocated with the next batch. */
+static void dealloc_push(psink_t *s, unsigned gen) {
+    if (s->ndealloc == s->capdealloc) {
+        s->capdealloc = s->capdealloc ? 2 * s->capdealloc : 16;
+        s->dealloc = spate_xrealloc(s->dealloc, (size_t)s->capdealloc * sizeof *s->dealloc);
+    }
+    s->dealloc[s->ndealloc++] = gen;
 }
 
 static void reason_of(const PGresult *res, char *out, size_t n) {
@@ -456,38 +739,49 @@ static int copy_line(const PGresult *res) {
 static void batch_settle(psink_t *s, pbatch_t *b) {
     if (!b->err && s->redoing) {
         requeue(s, b->rows, b->n, false); /* after an older failed batch */
-        batch_free(b);
+        batch_free(s, b);
         return;
     }
     if (!b->err) {
         int64_t now = spate_mono_ns();
         for (int i = 0; i < b->n; i++) row_ack(s, b->rows[i], now);
         s->backoff_ms = s->j->conf->delivery.backoff_ms;
-        batch_free(b);
+        batch_free(s, b);
         return;
     }
     char reason[512];
     reason_of(b->err, reason, sizeof reason);
     const char *st = PQresultErrorField(b->err, PG_DIAG_SQLSTATE);
     /* Parses at or after the failure did not happen (an aborted pipeline
-     * skips them); prepared statements survive a rollback otherwise. */
-    for (int i = b->err_slot >= 0 ? b->err_slot : 0; !s->copy && i < b->nslots; i++)
-        if (b->slots[i].row < 0) s->stmts[b->slots[i].stmt].prepared = false;
+     * skips them); prepared statements survive a rollback otherwise.
+     * DEALLOCATEs after it did not happen either: queued again (the one
+     * that failed is dropped: its statement is not there). */
+    for (int i = b->err_slot >= 0 ? b->err_slot : 0; !s->copy && i < b->nslots; i++) {
+        if (b->slots[i].row == SLOT_PARSE) s->stmts[b->slots[i].stmt].prepared = false;
+        if (b->slots[i].row == SLOT_DEALLOC && b->err_slot >= 0 && i > b->err_slot)
+            dealloc_push(s, b->slots[i].gen);
+    }
     if (st && !strcmp(st, "26000")) {
         /* The Parse of an earlier batch failed or was skipped: prepare
          * again (under a new name, so a Parse still in flight cannot
          * collide with it). */
-        if (b->err_slot >= 0)
-            s->stmts[b->slots[b->err_slot].stmt].prepared = false;
-        else
+        if (b->err_slot >= 0) {
+            if (b->slots[b->err_slot].stmt >= 0)
+                s->stmts[b->slots[b->err_slot].stmt].prepared = false;
+        } else
             for (int i = 0; i < s->nstmts; i++) s->stmts[i].prepared = false;
         requeue(s, b->rows, b->n, false);
-        batch_free(b);
+        batch_free(s, b);
         return;
     }
-    if (!row_fault(st)) {
+    /* The column list itself is refused: its Parse failed (upsert), or
+     * the COPY naming it, before any line (copy: one list per batch). */
+    bool list_err =
+        list_fault(st) && (s->copy ? b->phase == 1 && copy_line(b->err) == 0
+                                   : b->err_slot >= 0 && b->slots[b->err_slot].row == SLOT_PARSE);
+    if (!row_fault(st) && !list_err) {
         batch_retry(s, b, reason);
-        batch_free(b);
+        batch_free(s, b);
         return;
     }
     int bad = -1; /* the row at fault, when known */
@@ -495,27 +789,30 @@ static void batch_settle(psink_t *s, pbatch_t *b) {
     if (s->copy) {
         int line = copy_line(b->err);
         if (b->phase == 1 && line >= 1 && line <= b->n) bad = line - 1;
-        if (st && !strcmp(st, "42703")) all = true; /* one column list per batch */
+        if (list_fault(st)) all = true; /* one column list per batch */
     } else if (b->err_slot >= 0) {
         pslot_t *sl = &b->slots[b->err_slot];
         if (sl->row >= 0) {
             bad = sl->row;
-        } else {
+        } else if (sl->row == SLOT_PARSE) {
             all = true; /* the Parse: every row of that column list */
         }
     }
-    if (b->n == 1) bad = 0;
+    if (b->n == 1 && !all) bad = 0;
     if (all) {
-        const char *sig = NULL;
-        if (!s->copy && b->err_slot >= 0) sig = s->stmts[b->slots[b->err_slot].stmt].sig;
-        for (int i = 0; i < b->n; i++) {
-            if (sig) {
-                char r2[16];
-                int k = stmt_for(s, b->rows[i]->value, r2, sizeof r2);
-                if (k < 0 || strcmp(s->stmts[k].sig, sig) != 0) continue;
+        if (s->copy) {
+            for (int i = 0; i < b->n; i++) {
+                row_fail(s, b->rows[i], reason);
+                b->rows[i] = NULL;
             }
-            row_fail(s, b->rows[i], reason);
-            b->rows[i] = NULL;
+        } else {
+            int k = b->slots[b->err_slot].stmt;
+            for (int i = 0; i < b->nslots; i++) {
+                int r = b->slots[i].row;
+                if (r < 0 || b->slots[i].stmt != k || !b->rows[r]) continue;
+                row_fail(s, b->rows[r], reason);
+                b->rows[r] = NULL;
+            }
         }
         requeue(s, b->rows, b->n, false);
     } else if (bad >= 0) {
@@ -527,7 +824,7 @@ static void batch_settle(psink_t *s, pbatch_t *b) {
          * per transaction. */
         requeue(s, b->rows, b->n, true);
     }
-    batch_free(b);
+    batch_free(s, b);
 }
 
 /* A batch's transaction ended: takes it out of the in-flight list and
@@ -544,11 +841,16 @@ static void batch_done(psink_t *s, pbatch_t *b) {
 /* Upsert mode: pipelined batches                                      */
 /* ------------------------------------------------------------------ */
 
-static void slot_add(pbatch_t *b, int stmt, int row, int cap) {
-    if (b->nslots == cap) return; /* cannot happen: cap = 2 * rows */
-    b->slots[b->nslots].stmt = stmt;
-    b->slots[b->nslots].row = row;
+/* Adds a result slot; a row's slot counts in its statement's rows in
+ * flight (batch_free takes it off). */
+static void slot_add(psink_t *s, pbatch_t *b, int stmt, int row, unsigned gen) {
+    if (b->nslots == b->capslots) {
+        b->capslots = b->capslots ? 2 * b->capslots : 16;
+        b->slots = spate_xrealloc(b->slots, (size_t)b->capslots * sizeof *b->slots);
+    }
+    b->slots[b->nslots] = (pslot_t){.stmt = stmt, .row = row, .gen = gen};
     b->nslots++;
+    if (row >= 0) s->stmts[stmt].rows++;
 }
 
 /* Sends one batch from the front of the queue. False when the connection
@@ -557,30 +859,43 @@ static bool upsert_send(psink_t *s) {
     int want = s->head && s->head->solo ? 1 : (int)SPATE_MIN(s->npending, BATCH);
     pbatch_t *b = spate_xcalloc(1, sizeof *b);
     b->rows = spate_xcalloc((size_t)want, sizeof *b->rows);
-    int cap = 2 * want;
-    b->slots = spate_xcalloc((size_t)cap, sizeof *b->slots);
     b->err_slot = -1;
     const char *vals[MAX_COLS];
     char *frees[MAX_COLS];
     bool ok = true;
+    s->stalled = false;
     while (b->n < want && s->head && ok) {
         prow_t *r = s->head;
         if (r->solo && b->n > 0) break;
         pop_front(s);
         char reason[300];
         int k = stmt_for(s, r->value, reason, sizeof reason);
+        if (k == -2) {
+            /* every statement has rows in flight: wait for one to settle */
+            push_front(s, &r, 1, false);
+            s->stalled = true;
+            break;
+        }
         if (k < 0) {
             row_fail(s, r, reason);
             continue;
         }
+        char name[32];
+        /* Evicted statements leave the server first (pipelined: a
+         * DEALLOCATE is an ordinary statement of the batch). */
+        for (int i = 0; i < s->ndealloc && ok; i++) {
+            snprintf(name, sizeof name, "DEALLOCATE s%u", s->dealloc[i]);
+            if (!PQsendQueryParams(s->conn, name, 0, NULL, NULL, NULL, NULL, 0)) ok = false;
+            slot_add(s, b, -1, SLOT_DEALLOC, s->dealloc[i]);
+        }
+        s->ndealloc = 0;
         pstmt_t *t = &s->stmts[k];
-        char name[16];
         if (!t->prepared) t->gen = ++s->gen;
         snprintf(name, sizeof name, "s%u", t->gen);
         if (!t->prepared) {
-            if (!PQsendPrepare(s->conn, name, t->insert, t->ncols, NULL)) ok = false;
+            if (ok && !PQsendPrepare(s->conn, name, t->insert, t->ncols, NULL)) ok = false;
             t->prepared = true;
-            slot_add(b, k, -1, cap);
+            slot_add(s, b, k, SLOT_PARSE, 0);
         }
         int c = 0;
         const char *key;
@@ -592,12 +907,12 @@ static bool upsert_send(psink_t *s) {
         if (ok && !PQsendQueryPrepared(s->conn, name, c, vals, NULL, NULL, 0)) ok = false;
         for (int i = 0; i < c; i++) free(frees[i]);
         b->rows[b->n] = r;
-        slot_add(b, k, b->n, cap);
+        slot_add(s, b, k, b->n, 0);
         b->n++;
     }
     if (ok && b->n > 0 && PQpipelineSync(s->conn) != 1) ok = false;
     if (b->n == 0 && b->nslots == 0) {
-        batch_free(b);
+        batch_free(s, b);
         return ok;
     }
     /* In flight even when sending failed: conn_drop puts it back. */
@@ -688,23 +1003,22 @@ static bool copy_send(psink_t *s) {
         if (r->solo && b->n > 0) break;
         char reason[300];
         int rk = stmt_for(s, r->value, reason, sizeof reason);
+        if (rk == -2) break; /* cannot be: only k has rows in flight */
         if (rk < 0) {
             pop_front(s);
             row_fail(s, r, reason);
             continue;
         }
-        if (k >= 0 && rk != k) break; /* one column list per COPY */
+        if (k >= 0 && rk != k) break;        /* one column list per COPY */
+        if (k < 0) slot_add(s, b, rk, 0, 0); /* k in use: not evicted by the next rows */
         k = rk;
         pop_front(s);
         b->rows[b->n++] = r;
     }
     if (b->n == 0) {
-        batch_free(b);
+        batch_free(s, b);
         return true;
     }
-    b->slots = spate_xcalloc(1, sizeof *b->slots);
-    b->slots[0].stmt = k;
-    b->nslots = 1;
     spate_buf_t *q = &s->text;
     spate_buf_reset(q);
     if (s->need_rollback) spate_buf_puts(q, "ROLLBACK; ");
@@ -713,9 +1027,9 @@ static bool copy_send(psink_t *s) {
         spate_buf_printf(q,
                          "CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS, "
                          "spate_seq bigint) ON COMMIT DELETE ROWS; COPY %s (%s, spate_seq)",
-                         STAGE, s->sc->pg.table, STAGE, s->stmts[k].sig);
+                         STAGE, s->sc->pg.table, STAGE, s->stmts[k].cols);
     } else {
-        spate_buf_printf(q, "COPY %s (%s)", s->sc->pg.table, s->stmts[k].sig);
+        spate_buf_printf(q, "COPY %s (%s)", s->sc->pg.table, s->stmts[k].cols);
     }
     spate_buf_puts(q, " FROM STDIN");
     s->need_rollback = false;
@@ -752,12 +1066,17 @@ static bool copy_commit(psink_t *s, pbatch_t *b) {
     spate_buf_t *q = &s->text;
     spate_buf_reset(q);
     if (s->sc->pg.nkey) {
-        const char *sig = s->stmts[b->slots[0].stmt].sig;
-        spate_buf_printf(q, "INSERT INTO %s (%s) SELECT DISTINCT ON (", s->sc->pg.table, sig);
-        for (size_t i = 0; i < s->sc->pg.nkey; i++)
-            spate_buf_printf(q, "%s%s", i ? ", " : "", s->sc->pg.key[i]);
-        spate_buf_printf(q, ") %s FROM %s ORDER BY ", sig, STAGE);
-        for (size_t i = 0; i < s->sc->pg.nkey; i++) spate_buf_printf(q, "%s, ", s->sc->pg.key[i]);
+        const char *cols = s->stmts[b->slots[0].stmt].cols;
+        spate_buf_printf(q, "INSERT INTO %s (%s) SELECT DISTINCT ON (", s->sc->pg.table, cols);
+        for (size_t i = 0; i < s->sc->pg.nkey; i++) {
+            if (i) spate_buf_puts(q, ", ");
+            put_ident(q, s->sc->pg.key[i]);
+        }
+        spate_buf_printf(q, ") %s FROM %s ORDER BY ", cols, STAGE);
+        for (size_t i = 0; i < s->sc->pg.nkey; i++) {
+            put_ident(q, s->sc->pg.key[i]);
+            spate_buf_puts(q, ", ");
+        }
         spate_buf_puts(q, "spate_seq DESC");
         on_conflict(s, q, b->rows[0]->value);
         spate_buf_puts(q, "; ");
@@ -817,8 +1136,8 @@ static spate_status_t psink_open(srun_job_t *j, void **state, char *err, size_t 
     for (;;) {
         char e[512];
         if (conn_open(s, e, sizeof e)) break;
-        if (*j->stop) {
-            snprintf(err, errlen, "connect: %s", e);
+        if (*j->stop || s->ddl_failed) {
+            snprintf(err, errlen, "%s%s", s->ddl_failed ? "" : "connect: ", e);
             free(s);
             return SPATE_ERR;
         }
@@ -862,6 +1181,7 @@ static bool send_more(psink_t *s) {
         } else {
             if (s->nbatches >= WINDOW || s->want_write || s->redoing) break;
             if (!upsert_send(s)) return false;
+            if (s->stalled) break; /* until a batch settles */
         }
     }
     return true;
@@ -870,7 +1190,10 @@ static bool send_more(psink_t *s) {
 static void psink_poll(void *state, int timeout_ms) {
     psink_t *s = state;
     if (!s->conn) {
-        if (!s->head || spate_mono_ms() < s->next_try_ms) {
+        /* Reconnect when the backoff is over, with rows waiting or not: a
+         * sink that says "reconnecting" does so, and an idle job finds out
+         * at once (not at its next record) whether the server is back. */
+        if (spate_mono_ms() < s->next_try_ms) {
             if (timeout_ms > 0 && s->head) spate_sleep_ms(SPATE_MIN(timeout_ms, 5));
             return;
         }
@@ -908,7 +1231,7 @@ static void psink_close(void *state) {
         s->bhead = b->next;
         for (int i = 0; i < b->n; i++)
             if (b->rows[i]) row_free(b->rows[i]); /* unsettled: not committed past */
-        batch_free(b);
+        batch_free(s, b);
     }
     while (s->head) row_free(pop_front(s));
     for (int i = 0; i < s->nredo; i++) row_free(s->redo[i]);
@@ -916,8 +1239,10 @@ static void psink_close(void *state) {
     if (s->conn) PQfinish(s->conn);
     for (int i = 0; i < s->nstmts; i++) {
         free(s->stmts[i].sig);
+        free(s->stmts[i].cols);
         free(s->stmts[i].insert);
     }
+    free(s->dealloc);
     spate_buf_free(&s->sig);
     spate_buf_free(&s->text);
     free(s);

@@ -146,19 +146,13 @@ int spate_up_crashes_record(spate_up_crashes_t *r, int64_t now_ms, int64_t windo
  * doubled per crash, at most 8 s. */
 int64_t spate_up_backoff_ms(int k);
 
-/* Sums the "High: N" fields of `spate topics describe` output (one per
- * partition line): SPATE_OK with *sum, SPATE_ENOENT when there is none. */
-spate_status_t spate_up_parse_high(const char *text, size_t n, int64_t *sum);
-/* Sums the LAG column of `spate groups describe` rows of `topic`;
- * SPATE_ENOENT when no row names it. */
-spate_status_t spate_up_parse_lag(const char *text, size_t n, const char *topic, int64_t *sum);
-
 /* The numbers of the status line; -1 = unknown (not reachable yet). */
 typedef struct {
     int64_t staged, published; /* rows in the staging table, of which published */
     int64_t in_kafka;          /* end offsets of the topic, summed */
     int64_t stored;            /* rows in the CQL table */
-    int64_t lag;               /* of the stream's group on the topic */
+    int64_t lag;               /* of the stream's group on the topic
+                                  (spate_kafka_group_lag) */
     int restarts;              /* child restarts so far */
 } spate_up_stats_t;
 /* "staged 1000 (published 1000) · kafka 1000 · stored 998 · lag 2"

@@ -10,12 +10,15 @@
  *   scheduler healthy     GET http://API/api/v1/health
  *   staged / published    SELECT count(*), count(published_at) FROM the
  *                         staging table (SQLite read-only, or libpq)
- *   in Kafka              sum of "High:" of `topics describe` output
- *   lag                   sum of LAG of `groups describe` rows of the topic
+ *   in Kafka              spate_kafka_topic_offsets: the topic's high
+ *                         watermarks summed
+ *   lag                   spate_kafka_group_lag: the group's committed
+ *                         offsets against them (a partition without one
+ *                         lags by all it holds)
  *   stored                SELECT count(*) FROM keyspace.table (CQL client)
  *
- * The two parsers of admin output are pure and unit-tested; they read
- * the text the admin helpers document in kafka.h.
+ * The Kafka numbers come as numbers from the admin client's collectors
+ * (kafka_client.c), never from the text `spate topics describe` prints.
  */
 #include "up_int.h"
 
@@ -30,82 +33,8 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
-/* Parsers                                                             */
+/* Status line                                                         */
 /* ------------------------------------------------------------------ */
-
-spate_status_t spate_up_parse_high(const char *text, size_t n, int64_t *sum) {
-    static const char key[] = "High:";
-    const size_t klen = sizeof key - 1;
-    int64_t s = 0;
-    bool any = false;
-    for (size_t i = 0; i + klen <= n; i++) {
-        if (memcmp(text + i, key, klen) != 0) continue;
-        size_t j = i + klen;
-        while (j < n && (text[j] == ' ' || text[j] == '\t')) j++;
-        int64_t v = 0;
-        size_t d = 0;
-        while (j < n && text[j] >= '0' && text[j] <= '9' && d < 18) {
-            v = v * 10 + (text[j] - '0');
-            j++;
-            d++;
-        }
-        if (d == 0) continue;
-        s += v;
-        any = true;
-        i = j - 1;
-    }
-    if (!any) return SPATE_ENOENT;
-    *sum = s;
-    return SPATE_OK;
-}
-
-/* Reads the next whitespace-separated field of line [*p, e). */
-static bool field(const char **p, const char *e, const char **f, size_t *flen) {
-    const char *q = *p;
-    while (q < e && (*q == ' ' || *q == '\t')) q++;
-    if (q == e) return false;
-    const char *s = q;
-    while (q < e && *q != ' ' && *q != '\t') q++;
-    *f = s;
-    *flen = (size_t)(q - s);
-    *p = q;
-    return true;
-}
-
-spate_status_t spate_up_parse_lag(const char *text, size_t n, const char *topic, int64_t *sum) {
-    /* Rows: TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG */
-    size_t tlen = strlen(topic);
-    const char *p = text, *end = text + n;
-    int64_t s = 0;
-    bool any = false;
-    while (p < end) {
-        const char *e = memchr(p, '\n', (size_t)(end - p));
-        if (!e) e = end;
-        const char *q = p, *f[5];
-        size_t fl[5];
-        int k = 0;
-        while (k < 5 && field(&q, e, &f[k], &fl[k])) k++;
-        const char *extra;
-        size_t elen;
-        if (k == 5 && !field(&q, e, &extra, &elen) && fl[0] == tlen &&
-            memcmp(f[0], topic, tlen) == 0) {
-            char num[24];
-            int64_t v;
-            if (fl[4] < sizeof num) {
-                memcpy(num, f[4], fl[4]);
-                num[fl[4]] = '\0';
-                if (spate_parse_i64(num, 0, INT64_MAX, &v) == SPATE_OK) {
-                    s += v;
-                    any = true;
-                }
-            }
-        }
-        p = e + 1;
-    }
-    if (!any) return SPATE_ENOENT;
-    *sum = s;
-    return SPATE_OK;
-}
 
 void spate_up_stats_format(const spate_up_stats_t *s, spate_buf_t *out) {
     struct {
@@ -222,9 +151,9 @@ spate_status_t up_health(up_t *u, spate_up_comp_t c, char *err, size_t errlen) {
 spate_status_t up_topic_ensure(up_t *u, char *err, size_t errlen) {
     spate_kafka_client_opts_t o = {u->kafka, 5000};
     const char *names[] = {u->c->topic};
-    spate_buf_t out = SPATE_BUF_INIT;
-    spate_status_t st = spate_kafka_topics_describe(&o, names, 1, &out, err, errlen);
-    spate_buf_free(&out);
+    spate_kafka_topic_info_t *ti = NULL;
+    spate_status_t st = spate_kafka_topics_collect(&o, names, 1, &ti, err, errlen);
+    spate_kafka_topic_infos_free(ti, 1);
     if (st == SPATE_OK) {
         up_say(u, "topic %s exists", u->c->topic);
         return SPATE_OK;
@@ -344,21 +273,15 @@ void up_stats_refresh(up_t *u) {
         s->staged = s->published = -1;
     }
     spate_kafka_client_opts_t o = {u->kafka, 1000};
-    const char *names[] = {u->c->topic};
-    spate_buf_t out = SPATE_BUF_INIT;
     int64_t v;
-    if (spate_kafka_topics_describe(&o, names, 1, &out, err, sizeof err) == SPATE_OK &&
-        spate_up_parse_high(out.data, out.len, &v) == SPATE_OK)
+    if (spate_kafka_topic_offsets(&o, u->c->topic, &v, NULL, err, sizeof err) == SPATE_OK)
         s->in_kafka = v;
     else
         s->in_kafka = -1;
-    spate_buf_reset(&out);
-    if (spate_kafka_group_describe(&o, u->c->group, &out, err, sizeof err) == SPATE_OK &&
-        spate_up_parse_lag(out.data, out.len, u->c->topic, &v) == SPATE_OK)
+    if (spate_kafka_group_lag(&o, u->c->group, u->c->topic, &v, err, sizeof err) == SPATE_OK)
         s->lag = v;
     else
         s->lag = -1;
-    spate_buf_free(&out);
     if (up_stored_count(u, &v) == SPATE_OK)
         s->stored = v;
     else

@@ -194,6 +194,25 @@ spate_status_t up_once_dag(up_t *u, int64_t count, int64_t deadline) {
     char base[600], err[512];
     snprintf(base, sizeof base, "http://%s/api/v1/dags/%s", c->comp[SPATE_UP_SCHEDULER].addr,
              c->dag_id);
+    /* The API answers (healthy for up's probe) before the scheduler's
+     * first DAG load; until /health says "healthy" its DAGs are not known
+     * yet and the trigger below would be a 404. */
+    char health[600];
+    snprintf(health, sizeof health, "http://%s/api/v1/health", c->comp[SPATE_UP_SCHEDULER].addr);
+    spate_buf_t hb = SPATE_BUF_INIT;
+    while (!stopping(u) && spate_mono_ms() < deadline) {
+        spate_buf_reset(&hb);
+        if (up_http("GET", health, NULL, 2000, &hb, NULL, err, sizeof err) == SPATE_OK) {
+            json_t *h = json_loadb(hb.data ? hb.data : "", hb.len, 0, NULL);
+            const char *hs =
+                json_string_value(json_object_get(json_object_get(h, "scheduler"), "status"));
+            bool ready = hs && !strcmp(hs, "healthy");
+            json_decref(h);
+            if (ready) break;
+        }
+        up_pump(u, 50);
+    }
+    spate_buf_free(&hb);
     /* A paused DAG would queue the run forever; unpausing is what the
      * user asked for by --once. Failure here shows up below. */
     up_http("PATCH", base, "{\"is_paused\":false}", 5000, NULL, NULL, err, sizeof err);
@@ -268,9 +287,6 @@ static int run_once(up_t *u, bool sched) {
     int64_t target = -1, fetched = -1;
     char err[512];
     if (sched) {
-        if (u->o->count > 0)
-            up_say(u, "--once: note: the scheduler does not apply a run's conf to params yet; "
-                      "the DAG's params.count decides how many users are fetched");
         if (up_once_dag(u, u->o->count, deadline) != SPATE_OK) return 1;
         int64_t pub;
         if (up_staged_count(c, &target, &pub, err, sizeof err) != SPATE_OK) {

@@ -10,6 +10,19 @@
 #       "every 2 seconds" DAG succeeds, PATCH pauses a DAG, a new file is
 #       picked up by the reload and fixing the broken file clears its
 #       error; SIGTERM exits 0
+#   Scheduler.test_run_conf
+#       Airflow's dag_run.conf: POST with {"conf": {...}} stores it (GET of
+#       the run and the run list return it; a run without one says {}); a
+#       shell task echoing {{ params.count }} and {{ dag_run.conf.count }}
+#       shows the conf overriding the DAG's params in its log, while a run
+#       without conf keeps the params; a conf that is not an object (or
+#       too big) is 400; the same through ?conf=JSON; `spate dags trigger
+#       --conf` on the same metadata is picked up with its conf; after a
+#       restart the stored conf is still there
+#   Scheduler.test_run_id_validated
+#       a run id that would leave DATA_DIR/logs ("../..", ".", "a/b" ...) is
+#       400 from the API and exit 2 from `spate dags trigger`, nothing is
+#       written outside; Airflow's characters (: + ~ . - _) work; health 200
 #   Scheduler.test_kill9_restart_retries
 #       kill -9 the scheduler while a long shell try runs: the try's
 #       process group outlives it; a restarted scheduler (--dead-after 3s)
@@ -24,6 +37,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -87,6 +101,28 @@ tasks:
 """
 
 
+CONF = """
+dag_id: conf
+schedule: none
+params: {count: 1000, topic: users}
+tasks:
+  - task_id: show
+    type: shell
+    command: "echo 'params.count={{ params.count }} conf.count={{ dag_run.conf.count }} topic={{ params.topic }}'"
+  - task_id: whole
+    type: shell
+    command: "echo 'conf={{ dag_run.conf }}'"
+"""
+
+NOCONF = """
+dag_id: noconf
+schedule: none
+params: {count: 1000}
+tasks:
+  - {task_id: show, type: shell, command: "echo 'params.count={{ params.count }} conf={{ dag_run.conf }}'"}
+"""
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
@@ -123,7 +159,7 @@ class Sched:
         data = None
         headers = dict(headers or {})
         if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            data = body if isinstance(body, (bytes, type(iter([])))) else json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request("http://127.0.0.1:%d/api/v1%s" % (self.port, path),
                                      data=data, method=method, headers=headers)
@@ -292,7 +328,17 @@ class Scheduler(unittest.TestCase):
         code, err = s.call("PATCH", "/dags/hello", body=b"[1, 2]")
         self.assertEqual(code, 400)
         self.assertIn("is_paused", err["detail"])
-        code, err = s.call("PATCH", "/dags/hello", body=b"x" * (1024 * 1024 + 1))
+        # a body declared over 1 MiB is refused from its headers, before
+        # any of it is read
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+            c.sendall(b"PATCH /api/v1/dags/hello HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{")
+            head = c.recv(4096)
+        self.assertTrue(head.startswith(b"HTTP/1.1 413 "), head)
+        # one that arrives in chunks (no length known up front) is counted
+        # as it comes and refused past the limit
+        code, err = s.call("PATCH", "/dags/hello", body=iter([b"x" * 65536] * 17),
+                           headers={"Transfer-Encoding": "chunked"})
         self.assertEqual(code, 413)
 
         # reload: a new file, and the broken one fixed
@@ -319,6 +365,123 @@ class Scheduler(unittest.TestCase):
 
         self.assertEqual(s.stop(), 0)
         self.assertIn("scheduler stopped", s.log())
+
+    def test_run_conf(self):
+        write(os.path.join(self.dags, "conf.yaml"), CONF)
+        write(os.path.join(self.dags, "noconf.yaml"), NOCONF)
+        s = self.start()
+        code, run = s.call("POST", "/dags/conf/dagRuns",
+                           body={"dag_run_id": "c300", "conf": {"count": 300, "who": {"x": [1, True]}}})
+        self.assertEqual(code, 200, run)
+        self.assertEqual(run["conf"], {"count": 300, "who": {"x": [1, True]}})
+        run = s.wait_run("conf", "c300")
+        self.assertEqual(run["conf"], {"count": 300, "who": {"x": [1, True]}})
+        code, log = s.call("GET", "/dags/conf/dagRuns/c300/taskInstances/show/logs/1",
+                           {"Accept": "text/plain"})
+        self.assertEqual(code, 200)
+        self.assertIn("\nparams.count=300 conf.count=300 topic=users\n", log)
+        code, log = s.call("GET", "/dags/conf/dagRuns/c300/taskInstances/whole/logs/1",
+                           {"Accept": "text/plain"})
+        self.assertIn('\nconf={"count":300,"who":{"x":[1,true]}}\n', log)
+
+        # without conf: {} and the DAG's params
+        code, run = s.call("POST", "/dags/noconf/dagRuns", body={"dag_run_id": "plain"})
+        self.assertEqual(code, 200, run)
+        self.assertEqual(run["conf"], {})
+        s.wait_run("noconf", "plain")
+        code, log = s.call("GET", "/dags/noconf/dagRuns/plain/taskInstances/show/logs/1",
+                           {"Accept": "text/plain"})
+        self.assertIn("\nparams.count=1000 conf={}\n", log)
+        code, run = s.call("POST", "/dags/noconf/dagRuns", body={"dag_run_id": "null", "conf": None})
+        self.assertEqual((code, run["conf"]), (200, {}))
+
+        # the query-string form
+        code, run = s.call("POST", "/dags/noconf/dagRuns?dag_run_id=q&conf=%7B%22count%22%3A7%7D")
+        self.assertEqual(code, 200, run)
+        self.assertEqual(run["conf"], {"count": 7})
+        s.wait_run("noconf", "q")
+        code, log = s.call("GET", "/dags/noconf/dagRuns/q/taskInstances/show/logs/1",
+                           {"Accept": "text/plain"})
+        self.assertIn('\nparams.count=7 conf={"count":7}\n', log)
+
+        # refused: not an object, too big, not JSON; nothing is created
+        for bad in ([1, 2], "x", 5):
+            code, err = s.call("POST", "/dags/conf/dagRuns", body={"dag_run_id": "bad", "conf": bad})
+            self.assertEqual(code, 400, err)
+            self.assertEqual(err["detail"], "conf must be a JSON object")
+        code, err = s.call("POST", "/dags/conf/dagRuns",
+                           body={"dag_run_id": "bad", "conf": {"k": "x" * 3000}})
+        self.assertEqual(code, 400, err)
+        self.assertIn("at most 2047", err["detail"])
+        code, err = s.call("POST", "/dags/conf/dagRuns?dag_run_id=bad&conf=%5B1%5D")
+        self.assertEqual(code, 400, err)
+        code, err = s.call("POST", "/dags/conf/dagRuns?dag_run_id=bad&conf=%7B")
+        self.assertEqual(code, 400, err)
+        self.assertIn("not valid JSON", err["detail"])
+        code, _ = s.call("GET", "/dags/conf/dagRuns/bad")
+        self.assertEqual(code, 404)
+
+        # the CLI on the same metadata: the scheduler runs it with its conf
+        out = subprocess.run([SPATE, "dags", "trigger", "conf", "--dags", self.dags, "--data-dir",
+                              os.path.join(self.tmp, "data"), "--run-id", "cli",
+                              "--conf", '{"count": 42}'],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('conf: {"count":42}', out.stdout)
+        run = s.wait_run("conf", "cli")
+        self.assertEqual(run["conf"], {"count": 42})
+        code, log = s.call("GET", "/dags/conf/dagRuns/cli/taskInstances/show/logs/1",
+                           {"Accept": "text/plain"})
+        self.assertIn("\nparams.count=42 conf.count=42 topic=users\n", log)
+        out = subprocess.run([SPATE, "dags", "trigger", "conf", "--dags", self.dags, "--data-dir",
+                              os.path.join(self.tmp, "data"), "--conf", "[1]"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--conf: conf must be a JSON object", out.stderr)
+
+        code, runs = s.call("GET", "/dags/conf/dagRuns")
+        self.assertEqual({r["dag_run_id"]: r["conf"] for r in runs["dag_runs"]},
+                         {"c300": {"count": 300, "who": {"x": [1, True]}}, "cli": {"count": 42}})
+        self.assertEqual(s.stop(), 0)
+        # stored: a new scheduler on the same data answers the same
+        s = self.start()
+        code, run = s.call("GET", "/dags/conf/dagRuns/c300")
+        self.assertEqual(run["conf"], {"count": 300, "who": {"x": [1, True]}})
+        self.assertEqual(s.stop(), 0)
+
+    def test_run_id_validated(self):
+        """Regression: a run id becomes DATA_DIR/logs/DAG/RUN_ID/...; POST
+        {"dag_run_id": "../../../../tmp/x"} used to write outside the data
+        dir. Airflow's pattern ^[A-Za-z0-9_.~:+-]+$ (not "." or "..") is
+        enforced: 400 from the API, exit 2 from the CLI, nothing written."""
+        write(os.path.join(self.dags, "good.yaml"), GOOD)
+        s = self.start()
+        outside = os.path.join(self.tmp, "escaped")
+        rel = os.path.relpath(outside, os.path.join(self.tmp, "data", "logs", "hello"))
+        for bad in (rel, "..", ".", "a/b", "a b", "x;id"):
+            code, body = s.call("POST", "/dags/hello/dagRuns", body={"dag_run_id": bad})
+            self.assertEqual(code, 400, (bad, body))
+            self.assertIn("^[A-Za-z0-9_.~:+-]+$", body["detail"])
+        code, runs = s.call("GET", "/dags/hello/dagRuns")
+        self.assertEqual(runs["total_entries"], 0)
+        # Airflow's own characters are fine, and the run writes its logs
+        code, run = s.call("POST", "/dags/hello/dagRuns",
+                           body={"dag_run_id": "ok:1+2~3.4-5_6"})
+        self.assertEqual(code, 200, run)
+        s.wait_run("hello", "ok:1+2~3.4-5_6")
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "data", "logs", "hello",
+                                                    "ok:1+2~3.4-5_6", "one", "1.log")))
+        out = subprocess.run([SPATE, "dags", "trigger", "hello", "--dags", self.dags, "--data-dir",
+                              os.path.join(self.tmp, "data"), "--run-id", rel],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        self.assertIn("--run-id:", out.stderr)
+        self.assertFalse(os.path.exists(outside))
+        # health: the metadata answers and the last tick committed
+        code, h = s.call("GET", "/health")
+        self.assertEqual(code, 200, h)
+        self.assertEqual(h["metadatabase"]["status"], "healthy")
+        self.assertEqual(s.stop(), 0)
 
     def test_kill9_restart_retries(self):
         write(os.path.join(self.dags, "long.yaml"), LONG)

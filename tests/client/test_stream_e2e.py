@@ -18,10 +18,29 @@
 #   Stream.test_4_refusals
 #       an invalid file is refused with FILE:LINE (the postgres sink, once
 #       refused here, is tested by test_stream_pg.py)
+#   Stream.test_5_file_and_stdout_sinks
+#       the JSON-lines file sink and the stdout sink: every record once
+#   Stream.test_6_broker_kill9
+#       a broker of its own is killed (-9) mid-stream and restarted on the
+#       same port and data dir; the processor, never restarted, recovers by
+#       itself (and streams the half produced after the restart): exact
+#       row count, lag 0
+#   Stream.test_7_store_kill9
+#       the same with a spate cql of its own (--commitlog-sync batch, so an
+#       acknowledged row is on disk) killed -9 and restarted; the second
+#       half is produced while it is down
+#   Stream.test_8_three_processes_one_killed
+#       three processors in one group over six partitions (2 each), one
+#       killed midway: the two others take its partitions over (3 each),
+#       exact row count, lag 0
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
 # N = 20000 (SPATE_LONG_TESTS=1: 100000). KEEP_TMP=1 keeps the temp dir.
+# The issue's proof asks for 100 000 users; on this 2-core machine the whole
+# file takes ~50 s with 20 000 and ~130 s with 100 000 (fetching 200 000
+# users alone ~26 s), and `make test` runs it twice (plain and ASan), so
+# 100 000 stays behind SPATE_LONG_TESTS=1.
 import json
 import logging
 import os
@@ -98,6 +117,53 @@ def start_server(name, args, port_re, timeout=20.0):
             break
         time.sleep(0.05)
     raise AssertionError(f"{name} did not start:\n" + read(log_path))
+
+
+ASSIGNED_RE = re.compile(r"job \S+: assigned (\d+) partition")
+
+
+def last_assigned(processor):
+    """How many partitions the processor's latest assignment gave it."""
+    got = ASSIGNED_RE.findall(processor.log_text())
+    return int(got[-1]) if got else None
+
+
+class Server:
+    """One spate server (`spate broker` or `spate cql`) that can be killed
+    and restarted on the same port and data dir."""
+
+    def __init__(self, name, args, port_re):
+        self.name, self.args, self.port_re = name, list(args), port_re
+        self.proc, self.port, self.starts = None, 0, 0
+
+    def start(self, timeout=20.0):
+        """Starts on self.port (0 at first: any); a port just freed by a
+        kill may be busy for a moment, so a failed start is retried."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.starts += 1
+            try:
+                proc, port, _ = start_server(
+                    f"{self.name}.{self.starts}",
+                    [*self.args, "--listen", f"127.0.0.1:{self.port}"], self.port_re,
+                    timeout=max(1.0, deadline - time.monotonic()))
+            except AssertionError:
+                if self.port == 0 or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+                continue
+            if self.port:
+                assert port == self.port, (port, self.port)
+            self.proc, self.port = proc, port
+            return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
 
 
 class Processor:
@@ -231,8 +297,8 @@ class Stream(unittest.TestCase):
             f.write(PIPELINE.format(**kw))
         return path
 
-    def produce(self, topic, values):
-        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20,
+    def produce(self, topic, values, bootstrap=None):
+        p = Producer({"bootstrap.servers": bootstrap or self.bootstrap, "linger.ms": 20,
                       "enable.idempotence": True})
         failed = []
 
@@ -254,9 +320,9 @@ class Stream(unittest.TestCase):
     def user_msgs(self, lo, hi):
         return [(self.ids[i].encode(), self.users[i]) for i in range(lo, hi)]
 
-    def offsets(self, topic, group):
-        """(committed, end) summed over the topic's 6 partitions."""
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+    def offsets(self, topic, group, bootstrap=None):
+        """(committed, end) of the topic's 6 partitions."""
+        c = Consumer({"bootstrap.servers": bootstrap or self.bootstrap, "group.id": group,
                       "enable.auto.commit": False})
         try:
             tps = [TopicPartition(topic, p) for p in range(6)]
@@ -266,10 +332,10 @@ class Stream(unittest.TestCase):
         finally:
             c.close()
 
-    def wait_caught_up(self, topic, group, procs, timeout=120):
+    def wait_caught_up(self, topic, group, procs, timeout=120, bootstrap=None):
         deadline = time.monotonic() + timeout
         while True:
-            committed, end = self.offsets(topic, group)
+            committed, end = self.offsets(topic, group, bootstrap)
             if committed == end:
                 return committed
             for p in procs:
@@ -279,21 +345,26 @@ class Stream(unittest.TestCase):
                           + "\n".join(p.log_text()[-3000:] for p in procs))
             time.sleep(0.25)
 
-    def wait_progress(self, topic, group, at_least, procs, timeout=60):
+    def wait_progress(self, topic, group, at_least, procs, timeout=60, bootstrap=None):
         deadline = time.monotonic() + timeout
-        while sum(self.offsets(topic, group)[0]) < at_least:
+        while sum(self.offsets(topic, group, bootstrap)[0]) < at_least:
             for p in procs:
                 self.assertTrue(p.alive(), "spate stream exited:\n" + p.log_text())
             if time.monotonic() > deadline:
                 self.fail("no progress\n" + "\n".join(p.log_text()[-3000:] for p in procs))
             time.sleep(0.05)
 
-    def rows(self, table):
-        s = self.session_cluster.connect()
+    def rows(self, table, port=None):
+        cluster = self.session_cluster if port is None else Cluster(["127.0.0.1"], port=port)
         try:
-            return s.execute(f"SELECT count(*) FROM spark_streams.{table}").one()[0]
+            s = cluster.connect()
+            try:
+                return s.execute(f"SELECT count(*) FROM spark_streams.{table}").one()[0]
+            finally:
+                s.shutdown()
         finally:
-            s.shutdown()
+            if port is not None:
+                cluster.shutdown()
 
     def dlq(self, topic, want):
         """Every message of the dead-letter topic (1 partition, auto-created)."""
@@ -468,6 +539,92 @@ class Stream(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertRegex(r.stderr.decode(), re.escape(path) + r":4: ")
         log("an invalid file refused with FILE:LINE")
+
+    def crash_server_mid_stream(self, which):
+        """test_6/test_7: N users into a 6-partition topic, one processor;
+        once a quarter is committed the broker (which="broker") or the
+        store (which="store") is killed -9 and restarted a second later on
+        the same port and data dir (the second half of the users is
+        produced while the store is down, or once the broker is back). The
+        processor is not touched: it must still be running, catch up (lag
+        0) and leave exactly the distinct users as rows."""
+        bootstrap, cql_port = self.bootstrap, self.cport
+        if which == "broker":
+            server = Server("broker_k", ["broker", "--data-dir",
+                                         os.path.join(TMPDIR, "broker_k-data")], BROKER_RE)
+            server.start()
+            bootstrap = f"127.0.0.1:{server.port}"
+        else:
+            server = Server("cql_k", ["cql", "--commitlog-sync", "batch", "--data-dir",
+                                      os.path.join(TMPDIR, "cql_k-data")], CQL_RE)
+            server.start()
+            cql_port = server.port
+        topic, group, table = f"users_{which}_k", f"{which}_k", f"{which}_k_users"
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic] \
+            .result(10)
+        del admin  # its handle would log the broker's death below
+        # Half now, half once the server is down (the store) or back (the
+        # broker): the kill always lands mid-stream, and the second half
+        # proves the job goes on by itself.
+        self.produce(topic, self.user_msgs(0, N // 2), bootstrap)
+        cfg = self.pipeline(f"p_{which}_k", job=f"{which}_k", topic=topic, group=group,
+                            table=table, bootstrap=bootstrap, cql_port=cql_port)
+        proc = Processor(cfg)
+        self.wait_progress(topic, group, N // 4, [proc], bootstrap=bootstrap)
+        mid = sum(self.offsets(topic, group, bootstrap)[0])
+        server.kill9()
+        if which == "store":
+            self.produce(topic, self.user_msgs(N // 2, N), bootstrap)
+        time.sleep(1.0)
+        self.assertTrue(proc.alive(), f"spate stream exited with the {which} down:\n"
+                        + proc.log_text())
+        server.start()
+        if which == "broker":
+            self.produce(topic, self.user_msgs(N // 2, N), bootstrap)
+        log(f"{which} killed -9 after {mid} of {N} messages were committed, "
+            f"restarted on port {server.port}")
+        t0 = time.monotonic()
+        self.wait_caught_up(topic, group, [proc], bootstrap=bootstrap)
+        secs = time.monotonic() - t0
+        proc.stop()
+        self.assertEqual(self.rows(table, cql_port), len(set(self.ids[:N])))
+        log(f"the same processor caught up {secs:.1f} s after the restart: "
+            f"rows == distinct users ({len(set(self.ids[:N]))}), lag 0")
+        self.assertEqual(server.stop(), 0)
+
+    def test_6_broker_kill9(self):
+        self.crash_server_mid_stream("broker")
+
+    def test_7_store_kill9(self):
+        self.crash_server_mid_stream("store")
+
+    def test_8_three_processes_one_killed(self):
+        topic = "users_scale3"
+        self.admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic] \
+            .result(10)
+        self.produce(topic, self.user_msgs(0, N // 2))  # the rest after the kill
+        cfg = self.pipeline("p8", job="scale3", topic=topic, group="scale3",
+                            table="scale3_users")
+        procs = [Processor(cfg) for _ in range(3)]
+        deadline = time.monotonic() + 40
+        while [last_assigned(p) for p in procs] != [2, 2, 2]:
+            self.assertLess(time.monotonic(), deadline,
+                            "the three processors did not split 6 partitions 2/2/2\n"
+                            + "".join(p.log_text() for p in procs))
+            time.sleep(0.05)
+        self.wait_progress(topic, "scale3", N // 5, procs)  # of the first N/2
+        mid = sum(self.offsets(topic, "scale3")[0])
+        procs[0].kill9()
+        self.produce(topic, self.user_msgs(N // 2, N))
+        log(f"three processors split the 6 partitions 2/2/2; one killed -9 after {mid} of {N}")
+        self.wait_caught_up(topic, "scale3", procs[1:])
+        self.assertEqual([last_assigned(p) for p in procs[1:]], [3, 3])
+        for p in procs[1:]:
+            p.stop()
+        self.assertEqual(self.rows("scale3_users"), len(set(self.ids[:N])))
+        log(f"the two survivors took its partitions over (3/3): rows == distinct users "
+            f"({len(set(self.ids[:N]))}), lag 0")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@
 #   Up.test_5_once_without_scheduler
 #       scheduler disabled in `up:`: --once fetches and produces the users
 #       itself; exit 0 with exactly once_count users stored
+#   Up.test_6_once_count_with_scheduler
+#       `--once --count 300` with the scheduler (the DAG's params.count is
+#       N): the trigger's conf {"count": 300} overrides the param, so
+#       exactly 300 users are staged and stored; the run's conf is kept
 #
 # Ports are picked here (bind 0, close) and written into the config; every
 # process is stopped by pid. KEEP_TMP=1 keeps the temp dir.
@@ -316,6 +320,27 @@ class UpTest(unittest.TestCase):
         m, _ = up.wait_for(r"--once: every user is stored \((\d+)\)", 1)
         self.assertEqual(int(m.group(1)), 200)
         self.assertNotIn("scheduler", [n for n, _ in up.pids()])
+
+    def test_6_once_count_with_scheduler(self):
+        ports = {k: free_port() for k in ("ru", "kafka", "cql", "metrics", "api")}
+        data = os.path.join(TMPDIR, "count")
+        cfg = make_config("count.yaml", data, ports)
+        up = Up(cfg, "--once", "--count", "300")
+        rc = up.wait(80)
+        self.assertEqual(rc, 0, up.log())
+        m, _ = up.wait_for(r"--once: triggered user_automation run (\S+)", 1)
+        run_id = m.group(1)
+        m, _ = up.wait_for(r"--once: every user is stored \((\d+)\)", 1)
+        self.assertEqual(int(m.group(1)), 300)
+        self.assertNotIn("note:", up.log())
+        # the run in the metadata carries the conf that decided the count
+        import sqlite3
+        db = sqlite3.connect(os.path.join(data, "scheduler", "scheduler.db"))
+        try:
+            row = db.execute("SELECT conf FROM dag_run WHERE run_id = ?", (run_id,)).fetchone()
+        finally:
+            db.close()
+        self.assertEqual(json.loads(row[0]), {"count": 300})
 
 
 if __name__ == "__main__":

@@ -11,7 +11,19 @@
  * producing exactly the expected run ids (and catchup false only the
  * latest; end_date), max_active_runs leaving runs QUEUED, backfill
  * counts with and without reset, manual runs, and dead-task detection
- * (a RUNNING try of a vanished scheduler is retried).
+ * (a RUNNING try of a vanished scheduler is retried). A run's conf
+ * reaching its try (a shell task's log shows {{ dag_run.conf.x }} and
+ * params overridden by it; a run without conf sees the DAG's params), and
+ * no_scheduled_runs (a catchup DAG gets no runs; manual and backfill runs
+ * still run).
+ * Review fixes: a run's state from its leaves (all_done cleanup after a
+ * failed stage → SUCCESS); a try's row is committed QUEUED before its
+ * fork (seen by a reader at the fork) and stale QUEUED rows without pid
+ * are re-queued with the same try number; a clean stop re-schedules the
+ * interrupted try without using a try; dead-try cleanup never kills our
+ * own try nor a process whose /proc start time is not the try's (and the
+ * pure /proc/PID/stat parser); "." / ".." ids and bad run ids refused; no
+ * scheduled run at a backfilled logical date.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,9 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <signal.h>
 
 #include "sched_core_int.h"
+
+#include <sqlite3.h>
 
 #define T0 1793491200000LL /* 2026-11-01T00:00:00Z */
 #define DAY 86400000LL
@@ -56,6 +72,7 @@ static int teardown(void **state) {
 static int next_workers;
 static const char *next_pool;
 static int next_pool_slots;
+static bool next_no_scheduled;
 
 /* A fresh scheduler over one DAG file (the previous test's files and
  * database are removed first). */
@@ -87,8 +104,10 @@ static spate_scheduler_t *start(const char *yaml) {
         c.pool_slots = pool_slots;
         c.npools = 1;
     }
+    c.no_scheduled_runs = next_no_scheduled;
     next_workers = 0;
     next_pool = NULL;
+    next_no_scheduled = false;
     spate_scheduler_t *s = NULL;
     char err[512] = "";
     spate_status_t st = spate_scheduler_new(&s, &c, err, sizeof err);
@@ -556,6 +575,89 @@ static void test_backfill(void **state) {
     spate_scheduler_free(s);
 }
 
+/* The text of a try's log ("" when missing). */
+static void read_log(const char *dag, const char *run, const char *task, int try_n, char *out,
+                     size_t cap) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/logs/%s/%s/%s/%d.log", tmpdir, dag, run, task, try_n);
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = '\0';
+}
+
+static void test_run_conf(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s =
+        start("dag_id: cf\nschedule: none\nparams: {count: 1000, topic: users}\n"
+              "tasks:\n  - {task_id: t, type: shell, command: \"echo 'p={{ params.count }} "
+              "t={{ params.topic }} all={{ dag_run.conf }}'\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "cf");
+    spate_sched_run_t r;
+    assert_int_equal(spate_sched_manual_run_conf(s->db, d, "with", now, now, "{\"count\":300}", &r),
+                     SPATE_OK);
+    assert_string_equal(r.conf, "{\"count\":300}");
+    assert_int_equal(spate_sched_manual_run(s->db, d, "without", now, now, &r), SPATE_OK);
+    assert_string_equal(r.conf, "{}");
+    /* a conf that does not fit the run is refused before the db */
+    static char big[SPATE_SCHED_RUN_CONF_MAX + 1];
+    memset(big, ' ', sizeof big - 1);
+    assert_int_equal(spate_sched_manual_run_conf(s->db, d, "big", now, now, big, &r), SPATE_EINVAL);
+    assert_int_equal(spate_sched_db_run_get(s->db, "cf", "big", &r), SPATE_ENOENT);
+
+    run_until_done(s, "cf", "with", &now);
+    run_until_done(s, "cf", "without", &now);
+    assert_int_equal(get_run(s, "cf", "with").state, SPATE_RUN_SUCCESS);
+    assert_string_equal(get_run(s, "cf", "with").conf, "{\"count\":300}");
+    assert_int_equal(get_run(s, "cf", "without").state, SPATE_RUN_SUCCESS);
+    char text[8192];
+    read_log("cf", "with", "t", 1, text, sizeof text);
+    assert_non_null(strstr(text, "\np=300 t=users all={\"count\":300}\n"));
+    read_log("cf", "without", "t", 1, text, sizeof text);
+    assert_non_null(strstr(text, "\np=1000 t=users all={}\n"));
+    spate_scheduler_free(s);
+}
+
+static void test_no_scheduled_runs(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0 + 4 * DAY + 12 * HOUR; /* test_catchup: 4 runs without the flag */
+    next_no_scheduled = true;
+    spate_scheduler_t *s = start("dag_id: ns\nschedule: \"@daily\"\nstart_date: 2026-11-01\n"
+                                 "catchup: true\nis_paused_upon_creation: false\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_true(s->conf.no_scheduled_runs);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(spate_scheduler_tick(s, now + 10 * DAY), SPATE_OK);
+    assert_int_equal(list_runs(s, "ns").n, 0);
+    /* manual and backfill runs are created and run */
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "ns");
+    spate_sched_run_t r;
+    assert_int_equal(spate_sched_manual_run(s->db, d, "m", now, now, &r), SPATE_OK);
+    size_t n = 0;
+    char err[256] = "";
+    assert_int_equal(spate_scheduler_backfill(s->db, d, T0, T0 + DAY, false, &n, err, sizeof err),
+                     SPATE_OK);
+    assert_int_equal(n, 2);
+    run_until_done(s, "ns", "m", &now);
+    run_until_done(s, "ns", "backfill__2026-11-01T00:00:00+00:00", &now);
+    run_until_done(s, "ns", "backfill__2026-11-02T00:00:00+00:00", &now);
+    runs_t rs = list_runs(s, "ns");
+    assert_int_equal(rs.n, 3); /* and still no scheduled one */
+    for (size_t i = 0; i < rs.n; i++) {
+        assert_int_equal(rs.states[i], SPATE_RUN_SUCCESS);
+        assert_null(strstr(rs.ids[i], "scheduled__"));
+    }
+    int64_t last = 0;
+    assert_int_equal(spate_sched_db_last_scheduled(s->db, "ns", &last), SPATE_OK);
+    assert_true(last == INT64_MIN);
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+}
+
 static void test_dead_task(void **state) {
     SPATE_UNUSED(state);
     int64_t now = T0;
@@ -602,6 +704,384 @@ static void test_dead_task(void **state) {
     spate_scheduler_free(s);
 }
 
+/* A run's state from its leaves (Airflow's DagRun.update_state): stage
+ * fails, cleanup (all_done, the only leaf) succeeds → run SUCCESS; with a
+ * second leaf left upstream_failed → FAILED. */
+static void test_leaf_state(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s =
+        start("dag_id: lf\nschedule: none\ntasks:\n"
+              "  - {task_id: stage, type: shell, command: \"exit 1\"}\n"
+              "  - {task_id: cleanup, type: shell, command: \"true\", upstream: stage, "
+              "trigger_rule: all_done}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "lf"), "m", now, now, &r),
+        SPATE_OK);
+    run_until_done(s, "lf", "m", &now);
+    assert_int_equal(get_ti(s, "lf", "m", "stage").state, SPATE_TI_FAILED);
+    assert_int_equal(get_ti(s, "lf", "m", "cleanup").state, SPATE_TI_SUCCESS);
+    assert_int_equal(get_run(s, "lf", "m").state, SPATE_RUN_SUCCESS);
+    spate_scheduler_free(s);
+
+    s = start("dag_id: lf\nschedule: none\ntasks:\n"
+              "  - {task_id: stage, type: shell, command: \"exit 1\"}\n"
+              "  - {task_id: load, type: shell, command: \"true\", upstream: stage}\n"
+              "  - {task_id: cleanup, type: shell, command: \"true\", upstream: stage, "
+              "trigger_rule: all_done}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "lf"), "m", now, now, &r),
+        SPATE_OK);
+    run_until_done(s, "lf", "m", &now);
+    assert_int_equal(get_ti(s, "lf", "m", "load").state, SPATE_TI_UPSTREAM_FAILED);
+    assert_int_equal(get_ti(s, "lf", "m", "cleanup").state, SPATE_TI_SUCCESS);
+    assert_int_equal(get_run(s, "lf", "m").state, SPATE_RUN_FAILED);
+    spate_scheduler_free(s);
+}
+
+/* What another process sees in the metadata at the moment a try has
+ * just been forked (a scheduler killed right then leaves exactly this):
+ * the row is committed as QUEUED without pid, never SCHEDULED or absent,
+ * so the next scheduler re-queues it (never started) instead of forking a
+ * second copy beside a running one. */
+static char hook_seen[320];
+
+static void look_after_fork(spate_scheduler_t *s, pid_t pid) {
+    SPATE_UNUSED(s);
+    SPATE_UNUSED(pid);
+    /* a reader, as another process would be: the committed state only */
+    char meta[600];
+    snprintf(meta, sizeof meta, "%s/meta.db", tmpdir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(hook_seen, sizeof hook_seen, "absent");
+    if (sqlite3_open_v2(meta, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT state || ' ' || try_number || ' ' || pid FROM task_instance "
+                           "WHERE dag_id = 'qf' AND run_id = 'm' AND task_id = 't'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(hook_seen, sizeof hook_seen, "sqlite: %s", sqlite3_errmsg(db));
+    } else if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(hook_seen, sizeof hook_seen, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_queued_before_fork(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: qf\nschedule: none\ntasks:\n"
+                                 "  - {task_id: t, type: shell, command: \"true\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "qf"), "m", now, now, &r),
+        SPATE_OK);
+    hook_seen[0] = '\0';
+    spate_sched_after_fork_hook = look_after_fork;
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    spate_sched_after_fork_hook = NULL;
+    assert_string_equal(hook_seen, "queued 0 0");
+    /* and right after the tick: RUNNING with its pid */
+    spate_sched_ti_t t = get_ti(s, "qf", "m", "t");
+    assert_int_equal(t.state, SPATE_TI_RUNNING);
+    assert_int_equal(t.try_number, 1);
+    assert_true(t.pid > 0);
+    run_until_done(s, "qf", "m", &now);
+    assert_int_equal(get_run(s, "qf", "m").state, SPATE_RUN_SUCCESS);
+    spate_scheduler_free(s);
+}
+
+/* A QUEUED row without pid older than dead_after: its scheduler died
+ * between the commit and the fork. It is scheduled again and runs as the
+ * same try number; a young one is left alone. */
+static void test_requeue_stale_queued(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: rq\nschedule: none\ntasks:\n"
+                                 "  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "rq"), "m", now, now, &r),
+        SPATE_OK);
+    r.state = SPATE_RUN_RUNNING;
+    assert_int_equal(spate_sched_db_run_update(s->db, &r), SPATE_OK);
+    spate_sched_ti_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.dag_id, sizeof t.dag_id, "rq");
+    snprintf(t.run_id, sizeof t.run_id, "m");
+    snprintf(t.task_id, sizeof t.task_id, "t");
+    t.state = SPATE_TI_QUEUED;
+    t.max_tries = 1;
+    t.queued_ms = now;
+    t.exit_code = -1;
+    assert_int_equal(spate_sched_db_ti_put(s->db, &t), SPATE_OK);
+    now += 10000; /* younger than dead_after (30 s) */
+    s->last_heartbeat_ms = INT64_MIN;
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_int_equal(get_ti(s, "rq", "m", "t").state, SPATE_TI_QUEUED);
+    assert_int_equal(s->nkids, 0);
+    now += 25000;
+    s->last_heartbeat_ms = INT64_MIN;
+    run_until_done(s, "rq", "m", &now);
+    t = get_ti(s, "rq", "m", "t");
+    assert_int_equal(t.state, SPATE_TI_SUCCESS);
+    assert_int_equal(t.try_number, 1); /* the first real try: nothing used up */
+    spate_scheduler_free(s);
+}
+
+/* A clean stop (what SIGTERM/SIGINT of `spate scheduler` ends in) does not
+ * fail the tries it interrupts: they go back to SCHEDULED with the same
+ * try number and run again, here to success on its first counted try. */
+static void test_clean_stop(void **state) {
+    SPATE_UNUSED(state);
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "dag_id: cs\nschedule: none\ntasks:\n"
+             "  - {task_id: t, type: shell, command: \"if [ -e %s/flag ]; then echo again; exit 0; "
+             "fi; touch %s/flag; sleep 30\"}\n",
+             tmpdir, tmpdir);
+    char flag[600];
+    snprintf(flag, sizeof flag, "%s/flag", tmpdir);
+    unlink(flag);
+    int64_t now = T0;
+    spate_scheduler_t *s = start(yaml);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "cs"), "m", now, now, &r),
+        SPATE_OK);
+    for (int i = 0; i < 400 && access(flag, F_OK) != 0; i++) {
+        assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+        usleep(10000);
+    }
+    assert_int_equal(access(flag, F_OK), 0);
+    assert_int_equal(s->nkids, 1);
+    mtx_lock(&s->mu);
+    spate_sched_exec_shutdown(s, 5000);
+    mtx_unlock(&s->mu);
+    assert_int_equal(s->nkids, 0);
+    spate_sched_ti_t t = get_ti(s, "cs", "m", "t");
+    assert_int_equal(t.state, SPATE_TI_SCHEDULED);
+    assert_int_equal(t.try_number, 0);
+    assert_int_equal(t.max_tries, 1);
+    char log[4096];
+    read_log("cs", "m", "t", 1, log, sizeof log);
+    assert_non_null(strstr(log, "*** interrupted by the scheduler's stop"));
+    /* the next scheduler (here: the same one ticking on) runs it again */
+    run_until_done(s, "cs", "m", &now);
+    t = get_ti(s, "cs", "m", "t");
+    assert_int_equal(t.state, SPATE_TI_SUCCESS);
+    assert_int_equal(t.try_number, 1);
+    assert_int_equal(get_run(s, "cs", "m").state, SPATE_RUN_SUCCESS);
+    read_log("cs", "m", "t", 1, log, sizeof log);
+    assert_non_null(strstr(log, "again"));
+    spate_scheduler_free(s);
+}
+
+/* Dead-try cleanup with pid reuse: a stale RUNNING row of this host whose
+ * pid is now one of our own tries must not get that try killed. */
+static void test_dead_try_pid_reuse(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: pr\nschedule: none\ntasks:\n"
+                                 "  - {task_id: live, type: shell, command: \"sleep 2\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "pr");
+    spate_sched_run_t r;
+    assert_int_equal(spate_sched_manual_run(s->db, d, "a", now, now, &r), SPATE_OK);
+    for (int i = 0; i < 100 && !s->nkids; i++)
+        assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    assert_int_equal(s->nkids, 1);
+    pid_t ours = s->kids[0].pid;
+    /* an old finished run holding the RUNNING row of a dead scheduler on
+     * this host, whose pid is now our try's */
+    assert_int_equal(spate_sched_manual_run(s->db, d, "z", now, now, &r), SPATE_OK);
+    r.state = SPATE_RUN_SUCCESS;
+    assert_int_equal(spate_sched_db_run_update(s->db, &r), SPATE_OK);
+    spate_sched_ti_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.dag_id, sizeof t.dag_id, "pr");
+    snprintf(t.run_id, sizeof t.run_id, "z");
+    snprintf(t.task_id, sizeof t.task_id, "ghost");
+    snprintf(t.hostname, sizeof t.hostname, "%s", s->hostname);
+    t.state = SPATE_TI_RUNNING;
+    t.try_number = 1;
+    t.max_tries = 1;
+    t.pid = (int)ours;
+    t.heartbeat_ms = now - 60000;
+    t.exit_code = -1;
+    assert_int_equal(spate_sched_db_ti_put(s->db, &t), SPATE_OK);
+    s->last_heartbeat_ms = INT64_MIN;
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    assert_int_equal(get_ti(s, "pr", "z", "ghost").state, SPATE_TI_FAILED);
+    /* our try lives on and ends on its own */
+    assert_int_equal(kill(ours, 0), 0);
+    run_until_done(s, "pr", "a", &now);
+    spate_sched_ti_t l = get_ti(s, "pr", "a", "live");
+    if (l.state != SPATE_TI_SUCCESS)
+        fail_msg("live: %s (exit %d)", spate_sched_ti_state_name(l.state), l.exit_code);
+    spate_scheduler_free(s);
+}
+
+/* Ids become folders of DATA_DIR/logs/: "." and ".." are no DAG or task
+ * ids; a run id outside Airflow's pattern is refused before any path. */
+static void test_path_ids(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dags:\n"
+                                 "  - dag_id: ..\n    schedule: none\n    tasks:\n"
+                                 "      - {task_id: t, type: shell, command: \"true\"}\n"
+                                 "  - dag_id: ok\n    schedule: none\n    tasks:\n"
+                                 "      - {task_id: \"..\", type: shell, command: \"true\"}\n");
+    char path[600]; /* a good DAG in a file of its own: a broken file leaves its DAGs out */
+    snprintf(path, sizeof path, "%s/dags/ok2.yaml", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("dag_id: ok2\nschedule: none\ntasks:\n  - {task_id: t, type: shell, command: true}\n", f);
+    fclose(f);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    assert_null(spate_sched_dagbag_get(s->bag, ".."));
+    assert_null(spate_sched_dagbag_get(s->bag, "ok"));
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "ok2");
+    assert_non_null(d);
+    spate_sched_run_t r;
+    assert_int_equal(spate_sched_manual_run(s->db, d, "../../../../tmp/x", now, now, &r),
+                     SPATE_EINVAL);
+    assert_int_equal(spate_sched_manual_run(s->db, d, "..", now, now, &r), SPATE_EINVAL);
+    runs_t rs = list_runs(s, "ok2");
+    assert_int_equal(rs.n, 0);
+    spate_scheduler_free(s);
+}
+
+/* A backfill run at the logical date of the next scheduled run (catchup
+ * false): the scheduler creates no scheduled run there and the tick
+ * commits (on PostgreSQL the attempt used to abort the whole tick). */
+static void test_backfill_then_schedule(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0 + 4 * DAY + 12 * HOUR;
+    spate_scheduler_t *s = start("dag_id: bs\nschedule: \"@daily\"\nstart_date: 2026-11-01\n"
+                                 "catchup: false\n"
+                                 "tasks:\n  - {task_id: t, type: shell, command: \"exit 0\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, T0), SPATE_OK); /* before any interval ended */
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "bs");
+    size_t n = 0;
+    char err[256] = "";
+    assert_int_equal(
+        spate_scheduler_backfill(s->db, d, T0 + 3 * DAY, T0 + 3 * DAY, false, &n, err, sizeof err),
+        SPATE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    runs_t rs = list_runs(s, "bs");
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.ids[0], "backfill__2026-11-04T00:00:00+00:00");
+    assert_int_equal(s->last_commit, SPATE_OK);
+    until_idle(s, &now);
+    spate_scheduler_free(s);
+}
+
+/* /proc/PID/stat's start time (field 22), counted after the last ')' as
+ * comm may hold anything; truncated or hostile text is refused. */
+static void test_proc_stat_starttime(void **state) {
+    SPATE_UNUSED(state);
+    const char *ok = "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+                     "987654 1000 200\n";
+    uint64_t t = 0;
+    assert_true(spate_sched_proc_stat_starttime(ok, strlen(ok), &t));
+    assert_int_equal(t, 987654);
+    const char *last = "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77";
+    assert_true(spate_sched_proc_stat_starttime(last, strlen(last), &t));
+    assert_int_equal(t, 77);
+    static const char *const bad[] = {"",
+                                      "4242 (a) S 1 2 3",
+                                      "no parenthesis at all",
+                                      "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ",
+                                      "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x",
+                                      "1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+                                      "99999999999999999999999"};
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(bad); i++)
+        if (spate_sched_proc_stat_starttime(bad[i], strlen(bad[i]), &t))
+            fail_msg("accepted '%s'", bad[i]);
+    /* a prefix of a good line never reads past its length */
+    for (size_t n = 0; n < strlen(ok) - 22; n++) {
+        char *cut = malloc(n ? n : 1);
+        memcpy(cut, ok, n);
+        bool got = spate_sched_proc_stat_starttime(cut, n, &t);
+        if (got && t != 987654 && t != 98765 && t != 9876 && t != 987 && t != 98 && t != 9)
+            fail_msg("prefix %zu: %llu", n, (unsigned long long)t);
+        free(cut);
+    }
+    char self[2048];
+    FILE *f = fopen("/proc/self/stat", "r");
+    assert_non_null(f);
+    size_t n = fread(self, 1, sizeof self, f);
+    fclose(f);
+    assert_true(spate_sched_proc_stat_starttime(self, n, &t));
+    assert_true(t > 0);
+}
+
+/* Dead-try cleanup with pid reuse by an unrelated process: the stale row
+ * says its try started ten minutes ago, the live process with that pid
+ * started now, so it is not killed; a process that did start when the
+ * row says is (the orphan of a killed scheduler). */
+static void test_dead_try_pid_start_time(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    spate_scheduler_t *s = start("dag_id: ps\nschedule: none\ntasks:\n"
+                                 "  - {task_id: t, type: shell, command: \"true\"}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    const spate_sched_dag_t *d = spate_sched_dagbag_get(s->bag, "ps");
+    pid_t other[2];
+    for (int i = 0; i < 2; i++) {
+        other[i] = fork();
+        assert_true(other[i] >= 0);
+        if (other[i] == 0) {
+            setsid(); /* its own group, as a try */
+            for (;;) pause();
+        }
+    }
+    usleep(50000);
+    int64_t wall = spate_wall_ms();
+    static const char *const runs[2] = {"reused", "orphan"};
+    for (int i = 0; i < 2; i++) {
+        spate_sched_run_t r;
+        assert_int_equal(spate_sched_manual_run(s->db, d, runs[i], now, now, &r), SPATE_OK);
+        r.state = SPATE_RUN_SUCCESS; /* not processed: only its stale row matters */
+        assert_int_equal(spate_sched_db_run_update(s->db, &r), SPATE_OK);
+        spate_sched_ti_t t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.dag_id, sizeof t.dag_id, "ps");
+        snprintf(t.run_id, sizeof t.run_id, "%s", runs[i]);
+        snprintf(t.task_id, sizeof t.task_id, "t");
+        snprintf(t.hostname, sizeof t.hostname, "%s", s->hostname);
+        t.state = SPATE_TI_RUNNING;
+        t.try_number = 1;
+        t.max_tries = 1;
+        t.pid = (int)other[i];
+        t.start_ms = i == 0 ? wall - 600000 : wall;
+        t.heartbeat_ms = now - 60000;
+        t.exit_code = -1;
+        assert_int_equal(spate_sched_db_ti_put(s->db, &t), SPATE_OK);
+    }
+    s->last_heartbeat_ms = INT64_MIN;
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    assert_int_equal(get_ti(s, "ps", "reused", "t").state, SPATE_TI_FAILED);
+    assert_int_equal(get_ti(s, "ps", "orphan", "t").state, SPATE_TI_FAILED);
+    int st = 0;
+    usleep(20000);
+    assert_int_equal(waitpid(other[0], &st, WNOHANG), 0); /* alive */
+    assert_int_equal(waitpid(other[1], &st, 0), other[1]);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    kill(other[0], SIGKILL);
+    waitpid(other[0], &st, 0);
+    spate_scheduler_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trigger_table),
@@ -616,6 +1096,17 @@ int main(void) {
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_backfill),
         cmocka_unit_test(test_dead_task),
+        cmocka_unit_test(test_run_conf),
+        cmocka_unit_test(test_no_scheduled_runs),
+        cmocka_unit_test(test_leaf_state),
+        cmocka_unit_test(test_queued_before_fork),
+        cmocka_unit_test(test_requeue_stale_queued),
+        cmocka_unit_test(test_clean_stop),
+        cmocka_unit_test(test_dead_try_pid_reuse),
+        cmocka_unit_test(test_path_ids),
+        cmocka_unit_test(test_backfill_then_schedule),
+        cmocka_unit_test(test_proc_stat_starttime),
+        cmocka_unit_test(test_dead_try_pid_start_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,7 +12,15 @@
  * the same logical date, is EEXIST while a manual one is not; unknown
  * rows are ENOENT; state masks, newest-first order and limits; task
  * instances replace by key and need their run; rollback undoes; callbacks
- * may use the handle.
+ * may use the handle. A run's conf (schema version 2) round-trips, is
+ * "{}" when none was given, and is not changed by an update; a file made
+ * by the version-1 schema (its SQL is kept here, as it was shipped) gains
+ * the conf column on open, and its runs read conf "{}".
+ * Transactions: a duplicate run inside one is EEXIST without aborting it
+ * (PostgreSQL), run_at finds the automated run of a date, and a COMMIT that
+ * PostgreSQL answers with ROLLBACK (a failed statement before) is EIO with
+ * nothing kept. Run ids: Airflow's ^[A-Za-z0-9_.~:+-]+$, not "." or "..",
+ * EINVAL before SQL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,12 +124,12 @@ static const char *tis_of(spate_sched_db_t *db, const char *dag, const char *run
 
 static void body_migrations(void) {
     spate_sched_db_t *db = open_ok(current_url);
-    assert_int_equal(spate_sched_db_schema_version(db), 1);
+    assert_int_equal(spate_sched_db_schema_version(db), 2);
     assert_int_equal(spate_sched_db_dag_ensure(db, "mig", false), SPATE_OK);
     spate_sched_db_close(db);
     /* Reopening applies nothing and keeps the data. */
     db = open_ok(current_url);
-    assert_int_equal(spate_sched_db_schema_version(db), 1);
+    assert_int_equal(spate_sched_db_schema_version(db), 2);
     bool paused = true;
     assert_int_equal(spate_sched_db_dag_paused(db, "mig", &paused), SPATE_OK);
     assert_false(paused);
@@ -208,6 +217,57 @@ static void body_runs(void) {
     assert_int_equal(g.queued_ms, T0 + DAY + 6);
     spate_sched_run_t ghost = mkrun("r1", "ghost", SPATE_RUN_MANUAL, T0);
     assert_int_equal(spate_sched_db_run_update(db, &ghost), SPATE_ENOENT);
+    /* No conf given: "{}". */
+    assert_string_equal(g.conf, "{}");
+    spate_sched_db_close(db);
+}
+
+static bool collect_conf(void *ctx, const spate_sched_run_t *r) {
+    collect_t *c = ctx;
+    size_t len = strlen(c->ids);
+    snprintf(c->ids + len, sizeof c->ids - len, "%s%s=%s", len ? ";" : "", r->run_id, r->conf);
+    c->n++;
+    return true;
+}
+
+static void body_run_conf(void) {
+    spate_sched_db_t *db = open_ok(current_url);
+    spate_sched_run_t r = mkrun("cf", "manual__c1", SPATE_RUN_MANUAL, T0);
+    snprintf(r.conf, sizeof r.conf, "%s", "{\"count\":300,\"s\":\"a'b\\\"c\"}");
+    assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_OK);
+    spate_sched_run_t g;
+    assert_int_equal(spate_sched_db_run_get(db, "cf", "manual__c1", &g), SPATE_OK);
+    assert_string_equal(g.conf, "{\"count\":300,\"s\":\"a'b\\\"c\"}");
+    /* The longest conf that fits survives whole. */
+    spate_sched_run_t big = mkrun("cf", "manual__big", SPATE_RUN_MANUAL, T0 + DAY);
+    memset(big.conf, 'x', sizeof big.conf - 1);
+    big.conf[0] = '{';
+    big.conf[1] = '"';
+    big.conf[sizeof big.conf - 4] = '"';
+    big.conf[sizeof big.conf - 3] = ':';
+    big.conf[sizeof big.conf - 2] = '1';
+    /* (not an object's full text; the db stores text, the API checks it) */
+    big.conf[sizeof big.conf - 1] = '\0';
+    assert_int_equal(spate_sched_db_run_create(db, &big), SPATE_OK);
+    spate_sched_run_t gb;
+    assert_int_equal(spate_sched_db_run_get(db, "cf", "manual__big", &gb), SPATE_OK);
+    assert_int_equal(strlen(gb.conf), sizeof gb.conf - 1);
+    assert_memory_equal(gb.conf, big.conf, sizeof gb.conf);
+    /* An update keeps the conf it was created with. */
+    g.state = SPATE_RUN_RUNNING;
+    snprintf(g.conf, sizeof g.conf, "{\"count\":1}");
+    assert_int_equal(spate_sched_db_run_update(db, &g), SPATE_OK);
+    assert_int_equal(spate_sched_db_run_get(db, "cf", "manual__c1", &g), SPATE_OK);
+    assert_int_equal(g.state, SPATE_RUN_RUNNING);
+    assert_string_equal(g.conf, "{\"count\":300,\"s\":\"a'b\\\"c\"}");
+    /* Listings carry it too; an empty conf field is stored as "{}". */
+    spate_sched_run_t e = mkrun("cf", "manual__e", SPATE_RUN_MANUAL, T0 - DAY);
+    assert_int_equal(spate_sched_db_run_create(db, &e), SPATE_OK);
+    collect_t c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(spate_sched_db_runs(db, "cf", 0, 0, collect_conf, &c), SPATE_OK);
+    assert_int_equal(c.n, 3);
+    assert_non_null(strstr(c.ids, "manual__c1={\"count\":300,\"s\":\"a'b\\\"c\"};manual__e={}"));
     spate_sched_db_close(db);
 }
 
@@ -380,6 +440,89 @@ static void body_transactions(void) {
     spate_sched_db_close(db);
 }
 
+/* Regression (PostgreSQL): an expected duplicate run must not abort the
+ * transaction around it, and a COMMIT that PostgreSQL answers with
+ * ROLLBACK (an earlier statement failed) must not report success. */
+static void body_txn_errors(void) {
+    bool pg = strncmp(current_url, "postgres", 8) == 0;
+    spate_sched_db_t *db = open_ok(current_url);
+    spate_sched_run_t a = mkrun("x2", "backfill__a", SPATE_RUN_BACKFILL, T0);
+    assert_int_equal(spate_sched_db_run_create(db, &a), SPATE_OK);
+    assert_int_equal(spate_sched_db_begin(db), SPATE_OK);
+    spate_sched_run_t dup = mkrun("x2", "scheduled__a", SPATE_RUN_SCHEDULED, T0);
+    assert_int_equal(spate_sched_db_run_create(db, &dup), SPATE_EEXIST);
+    dup = mkrun("x2", "backfill__a", SPATE_RUN_MANUAL, T0 + DAY);
+    assert_int_equal(spate_sched_db_run_create(db, &dup), SPATE_EEXIST);
+    spate_sched_run_t b = mkrun("x2", "scheduled__b", SPATE_RUN_SCHEDULED, T0 + DAY);
+    assert_int_equal(spate_sched_db_run_create(db, &b), SPATE_OK);
+    assert_int_equal(spate_sched_db_commit(db), SPATE_OK);
+    spate_sched_run_t g;
+    assert_int_equal(spate_sched_db_run_get(db, "x2", "scheduled__b", &g), SPATE_OK);
+    assert_int_equal(spate_sched_db_run_get(db, "x2", "scheduled__a", &g), SPATE_ENOENT);
+
+    /* run_at: the automated run of a logical date, never a manual one */
+    char id[256] = "";
+    assert_int_equal(spate_sched_db_run_at(db, "x2", T0, id, sizeof id), SPATE_OK);
+    assert_string_equal(id, "backfill__a");
+    assert_int_equal(spate_sched_db_run_at(db, "x2", T0 + DAY, id, sizeof id), SPATE_OK);
+    assert_string_equal(id, "scheduled__b");
+    spate_sched_run_t m = mkrun("x2", "manual__c", SPATE_RUN_MANUAL, T0 + 2 * DAY);
+    assert_int_equal(spate_sched_db_run_create(db, &m), SPATE_OK);
+    assert_int_equal(spate_sched_db_run_at(db, "x2", T0 + 2 * DAY, id, sizeof id), SPATE_ENOENT);
+
+    /* A failed statement inside a transaction: PostgreSQL aborts the
+     * transaction and COMMIT must say so (EIO); SQLite only fails the
+     * statement and keeps the rest. */
+    assert_int_equal(spate_sched_db_begin(db), SPATE_OK);
+    spate_sched_run_t lost = mkrun("x2", "manual__lost", SPATE_RUN_MANUAL, T0);
+    assert_int_equal(spate_sched_db_run_create(db, &lost), SPATE_OK);
+    spate_sched_ti_t orphan = mkti("x2", "no_such_run", "a"); /* foreign key */
+    assert_int_equal(spate_sched_db_ti_put(db, &orphan), SPATE_ENOENT);
+    if (pg) {
+        assert_int_equal(spate_sched_db_commit(db), SPATE_EIO);
+        assert_non_null(strstr(spate_sched_db_error(db), "ROLLBACK"));
+        assert_int_equal(spate_sched_db_run_get(db, "x2", "manual__lost", &g), SPATE_ENOENT);
+    } else {
+        assert_int_equal(spate_sched_db_commit(db), SPATE_OK);
+        assert_int_equal(spate_sched_db_run_get(db, "x2", "manual__lost", &g), SPATE_OK);
+    }
+    /* the handle works on */
+    assert_int_equal(spate_sched_db_begin(db), SPATE_OK);
+    assert_int_equal(spate_sched_db_run_get(db, "x2", "backfill__a", &g), SPATE_OK);
+    assert_int_equal(spate_sched_db_commit(db), SPATE_OK);
+    spate_sched_db_close(db);
+}
+
+/* Run ids become folders of DATA_DIR/logs/DAG/: Airflow's pattern. */
+static void body_run_id_validation(void) {
+    static const char *const bad[] = {
+        "../../../../tmp/x", "..", ".", "a/b", "a b", "a\\b", "x\n", "caf\xc3\xa9", "$(id)", ""};
+    static const char *const good[] = {"manual__2026-11-01T00:00:00.123000+00:00", "A~z:9+_.-",
+                                       "...", "..x", "x"};
+    spate_sched_db_t *db = open_ok(current_url);
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(bad); i++) {
+        assert_false(spate_sched_run_id_valid(bad[i]));
+        spate_sched_run_t r = mkrun("v1", bad[i], SPATE_RUN_MANUAL, T0);
+        assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_EINVAL);
+    }
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(good); i++) {
+        assert_true(spate_sched_run_id_valid(good[i]));
+        spate_sched_run_t r = mkrun("v1", good[i], SPATE_RUN_MANUAL, T0);
+        assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_OK);
+    }
+    spate_sched_run_t r = mkrun("v1", "../../x", SPATE_RUN_MANUAL, T0);
+    assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_EINVAL);
+    assert_non_null(strstr(spate_sched_db_error(db), "^[A-Za-z0-9_.~:+-]+$"));
+    char longid[300];
+    memset(longid, 'a', sizeof longid);
+    longid[256] = '\0'; /* 256 characters: does not fit run_id[256] */
+    assert_false(spate_sched_run_id_valid(longid));
+    longid[255] = '\0';
+    assert_true(spate_sched_run_id_valid(longid));
+    assert_false(spate_sched_run_id_valid(NULL));
+    spate_sched_db_close(db);
+}
+
 /* A callback that writes through the same handle (the scheduler walks
  * runs and updates them as it goes). */
 typedef struct {
@@ -438,9 +581,12 @@ static void run_body(void **state) {
     body_migrations();
     body_dags();
     body_runs();
+    body_run_conf();
     body_run_queries();
     body_tis();
     body_transactions();
+    body_txn_errors();
+    body_run_id_validation();
     body_reentrant();
 }
 
@@ -491,7 +637,7 @@ static void test_sqlite_forms(void **state) {
     assert_int_equal(sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE); /* exactly one row */
     sqlite3_finalize(st);
     /* A schema newer than this program is refused, not downgraded. */
@@ -502,7 +648,155 @@ static void test_sqlite_forms(void **state) {
     db = NULL;
     assert_int_equal(spate_sched_db_open(&db, path, err, sizeof err), SPATE_EINVAL);
     assert_null(db);
-    assert_string_equal(err, "metadata schema version 99 is newer than this spate (1)");
+    assert_string_equal(err, "metadata schema version 99 is newer than this spate (2)");
+}
+
+/* The schema as version 1 shipped it (sched_db.c's migration_1), kept
+ * here so the step to version 2 is tested on a real old file. */
+static const char *const schema_v1[] = {
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
+    "CREATE TABLE dag (dag_id TEXT PRIMARY KEY, is_paused INTEGER NOT NULL DEFAULT 0, "
+    "first_seen BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE dag_run (dag_id TEXT NOT NULL, run_id TEXT NOT NULL, run_type TEXT NOT NULL, "
+    "state TEXT NOT NULL, logical_date BIGINT NOT NULL, data_interval_start BIGINT NOT NULL, "
+    "data_interval_end BIGINT NOT NULL, queued_at BIGINT NOT NULL DEFAULT 0, "
+    "start_date BIGINT NOT NULL DEFAULT 0, end_date BIGINT NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (dag_id, run_id))",
+    "CREATE UNIQUE INDEX dag_run_logical_date ON dag_run (dag_id, logical_date) "
+    "WHERE run_type <> 'manual'",
+    "CREATE INDEX dag_run_state ON dag_run (state)",
+    "CREATE TABLE task_instance (dag_id TEXT NOT NULL, run_id TEXT NOT NULL, "
+    "task_id TEXT NOT NULL, state TEXT NOT NULL, try_number INTEGER NOT NULL DEFAULT 0, "
+    "max_tries INTEGER NOT NULL DEFAULT 1, start_date BIGINT NOT NULL DEFAULT 0, "
+    "end_date BIGINT NOT NULL DEFAULT 0, queued_at BIGINT NOT NULL DEFAULT 0, "
+    "next_try BIGINT NOT NULL DEFAULT 0, heartbeat BIGINT NOT NULL DEFAULT 0, "
+    "pid INTEGER NOT NULL DEFAULT 0, hostname TEXT NOT NULL DEFAULT '', "
+    "pool TEXT NOT NULL DEFAULT 'default_pool', exit_code INTEGER NOT NULL DEFAULT -1, "
+    "PRIMARY KEY (dag_id, run_id, task_id), "
+    "FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE)",
+    "CREATE INDEX task_instance_state ON task_instance (state)",
+    /* rows a version-1 scheduler wrote */
+    "INSERT INTO dag (dag_id, is_paused, first_seen) VALUES ('old', 1, 5)",
+    "INSERT INTO dag_run VALUES ('old', 'scheduled__2026-11-01T00:00:00+00:00', 'scheduled', "
+    "'success', 1793491200000, 1793491200000, 1793577600000, 1, 2, 3)",
+    "INSERT INTO dag_run VALUES ('old', 'manual__x', 'manual', 'queued', 1793491200000, "
+    "1793491200000, 1793491200000, 4, 0, 0)",
+    "INSERT INTO task_instance (dag_id, run_id, task_id, state, try_number) VALUES ('old', "
+    "'scheduled__2026-11-01T00:00:00+00:00', 't', 'success', 1)",
+    NULL,
+};
+
+/* What spate sees in a database schema_v1 made, once it opened it. */
+static void check_migrated_v1(const char *path) {
+    spate_sched_db_t *db = open_ok(path);
+    assert_int_equal(spate_sched_db_schema_version(db), 2);
+    /* Old rows: every field as written, conf "{}". */
+    spate_sched_run_t g;
+    assert_int_equal(spate_sched_db_run_get(db, "old", "scheduled__2026-11-01T00:00:00+00:00", &g),
+                     SPATE_OK);
+    assert_int_equal(g.type, SPATE_RUN_SCHEDULED);
+    assert_int_equal(g.state, SPATE_RUN_SUCCESS);
+    assert_int_equal(g.logical_date_ms, T0);
+    assert_int_equal(g.data_interval_end_ms, T0 + DAY);
+    assert_int_equal(g.queued_ms, 1);
+    assert_int_equal(g.start_ms, 2);
+    assert_int_equal(g.end_ms, 3);
+    assert_string_equal(g.conf, "{}");
+    assert_int_equal(spate_sched_db_run_get(db, "old", "manual__x", &g), SPATE_OK);
+    assert_string_equal(g.conf, "{}");
+    assert_int_equal(g.queued_ms, 4);
+    spate_sched_ti_t ti;
+    assert_int_equal(
+        spate_sched_db_ti_get(db, "old", "scheduled__2026-11-01T00:00:00+00:00", "t", &ti),
+        SPATE_OK);
+    assert_int_equal(ti.state, SPATE_TI_SUCCESS);
+    bool paused = false;
+    assert_int_equal(spate_sched_db_dag_paused(db, "old", &paused), SPATE_OK);
+    assert_true(paused);
+    /* New runs store a conf; the old unique index still holds. */
+    spate_sched_run_t r = mkrun("old", "manual__new", SPATE_RUN_MANUAL, T0);
+    snprintf(r.conf, sizeof r.conf, "{\"count\":300}");
+    assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_OK);
+    assert_int_equal(spate_sched_db_run_get(db, "old", "manual__new", &g), SPATE_OK);
+    assert_string_equal(g.conf, "{\"count\":300}");
+    r = mkrun("old", "scheduled__dup", SPATE_RUN_SCHEDULED, T0);
+    assert_int_equal(spate_sched_db_run_create(db, &r), SPATE_EEXIST);
+    spate_sched_db_close(db);
+    /* reopening applies nothing and keeps the new run */
+    db = open_ok(path);
+    assert_int_equal(spate_sched_db_schema_version(db), 2);
+    assert_int_equal(spate_sched_db_run_get(db, "old", "manual__new", &g), SPATE_OK);
+    assert_string_equal(g.conf, "{\"count\":300}");
+    spate_sched_db_close(db);
+}
+
+static void test_sqlite_migrate_v1(void **state) {
+    SPATE_UNUSED(state);
+    char path[300];
+    snprintf(path, sizeof path, "%s/v1.db", tmpdir);
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    for (const char *const *q = schema_v1; *q; q++) {
+        char *msg = NULL;
+        if (sqlite3_exec(raw, *q, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", *q, msg);
+    }
+    sqlite3_close(raw);
+    check_migrated_v1(path);
+
+    /* The column as the sqlite3 tool sees it. */
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(raw,
+                                        "SELECT type, \"notnull\", dflt_value FROM "
+                                        "pragma_table_info('dag_run') WHERE name = 'conf'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "TEXT");
+    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "'{}'");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+}
+
+/* The same on PostgreSQL (SPATE_TEST_PG_URL): the version-1 tables are
+ * made in a schema of their own, v1mig, which spate then opens through
+ * libpq's options=-csearch_path=v1mig. */
+static void pg_exec(PGconn *c, const char *sql) {
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType es = PQresultStatus(res);
+    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+static void test_postgres_migrate_v1(void **state) {
+    SPATE_UNUSED(state);
+    const char *url = getenv("SPATE_TEST_PG_URL");
+    if (!url || !*url) skip();
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) fail_msg("%s: %s", url, PQerrorMessage(c));
+    pg_exec(c, "SET client_min_messages = warning");
+    pg_exec(c, "DROP SCHEMA IF EXISTS v1mig CASCADE");
+    pg_exec(c, "CREATE SCHEMA v1mig");
+    pg_exec(c, "SET search_path = v1mig");
+    for (const char *const *q = schema_v1; *q; q++) pg_exec(c, *q);
+    char v1url[1024];
+    snprintf(v1url, sizeof v1url, "%s%soptions=-csearch_path%%3Dv1mig", url,
+             strchr(url, '?') ? "&" : "?");
+    check_migrated_v1(v1url);
+    PGresult *res = PQexec(c, "SELECT data_type, is_nullable, column_default FROM "
+                              "information_schema.columns WHERE table_schema = 'v1mig' AND "
+                              "table_name = 'dag_run' AND column_name = 'conf'");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 0), "text");
+    assert_string_equal(PQgetvalue(res, 0, 1), "NO");
+    assert_string_equal(PQgetvalue(res, 0, 2), "'{}'::text");
+    PQclear(res);
+    pg_exec(c, "DROP SCHEMA v1mig CASCADE");
+    PQfinish(c);
 }
 
 static void test_open_errors(void **state) {
@@ -736,6 +1030,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_sqlite),
         cmocka_unit_test(test_postgres),
         cmocka_unit_test(test_sqlite_forms),
+        cmocka_unit_test(test_sqlite_migrate_v1),
+        cmocka_unit_test(test_postgres_migrate_v1),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_sqlite_two_handles),
         cmocka_unit_test(test_conf_full),

@@ -6,6 +6,11 @@
  * (see test_sched_cron.c), + 6 h 30 min 5.25 s = 1793514605250.
  * And every error: unknown names, unclosed "{{", empty "{{ }}", missing
  * params, a params value that is not a scalar, a context without a DAG.
+ * The run's conf: {{ dag_run.conf.x }} for every JSON type (Python's
+ * spellings for true/false/null), conf keys overriding params whole (and
+ * adding new ones), an empty or absent conf leaving params alone, and
+ * spate_sched_run_conf_parse's checks (object only, depth, size, exact
+ * error texts and compact output).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,10 +140,121 @@ static void test_errors(void **state) {
     spate_conf_free(&f.conf);
 }
 
+static void test_conf(void **state) {
+    (void)state;
+    fx_t f;
+    fx_init(&f);
+    /* absent and empty conf: params as the DAG declares them */
+    render_eq(&f.ctx, "{{ params.count }} {{ dag_run.conf }}", "100 {}");
+    f.ctx.conf_json = "";
+    render_eq(&f.ctx, "{{ params.count }} {{ dag_run.conf }}", "100 {}");
+    f.ctx.conf_json = "{}";
+    render_eq(&f.ctx, "{{ params.count }}/{{ params.nested.deep }}", "100/x");
+    render_err(&f.ctx, "{{ dag_run.conf.count }}",
+               "unknown template variable 'dag_run.conf.count' (not in the run's conf)");
+
+    f.ctx.conf_json = "{\"count\":300,\"s\":\"a \\\"q\\\" \\u00e9\",\"t\":true,\"f\":false,"
+                      "\"n\":null,\"r\":1.5,\"neg\":-7,\"o\":{\"k\":{\"v\":\"deep\"}},"
+                      "\"a\":[1,2],\"nested\":{\"other\":1}}";
+    render_eq(&f.ctx, "{{ dag_run.conf.count }}", "300");
+    render_eq(&f.ctx, "{{dag_run.conf.s}}", "a \"q\" \xc3\xa9");
+    render_eq(&f.ctx, "{{ dag_run.conf.t }} {{ dag_run.conf.f }} {{ dag_run.conf.n }}",
+              "True False None");
+    render_eq(&f.ctx, "{{ dag_run.conf.r }} {{ dag_run.conf.neg }}", "1.5 -7");
+    render_eq(&f.ctx, "{{ dag_run.conf.o.k.v }}", "deep");
+    render_eq(&f.ctx, "{{ dag_run.conf }}", f.ctx.conf_json);
+    /* conf overrides params of the same top-level name, adds new ones,
+     * and leaves the others */
+    render_eq(&f.ctx, "{{ params.count }}|{{ params.name }}|{{ params.s }}",
+              "300|a b|a \"q\" \xc3\xa9");
+    render_eq(&f.ctx, "{{ params.o.k.v }}", "deep");
+    /* "nested" is replaced whole: its old key "deep" is gone */
+    render_eq(&f.ctx, "{{ params.nested.other }}", "1");
+    render_err(&f.ctx, "{{ params.nested.deep }}",
+               "unknown template variable 'params.nested.deep' (not in the run's conf)");
+    render_err(&f.ctx, "{{ params.a }}", "template variable 'params.a' is not a single value");
+    render_err(&f.ctx, "{{ dag_run.conf.o }}",
+               "template variable 'dag_run.conf.o' is not a single value");
+    render_err(&f.ctx, "{{ dag_run.conf.a.0 }}",
+               "unknown template variable 'dag_run.conf.a.0' (not in the run's conf)");
+    render_err(&f.ctx, "{{ dag_run.conf.count.x }}",
+               "unknown template variable 'dag_run.conf.count.x' (not in the run's conf)");
+    render_err(&f.ctx, "{{ dag_run.conf.o..k }}",
+               "unknown template variable 'dag_run.conf.o..k' (not in the run's conf)");
+    render_err(&f.ctx, "{{ dag_run.conf. }}", "unknown template variable 'dag_run.conf.'");
+    render_err(&f.ctx, "{{ dag_run.confx }}", "unknown template variable 'dag_run.confx'");
+    /* a broken stored conf is an error, not a crash */
+    f.ctx.conf_json = "[1]";
+    render_err(&f.ctx, "{{ dag_run.conf.x }}", "the run's conf is not a JSON object");
+    render_err(&f.ctx, "{{ params.count }}", "the run's conf is not a JSON object");
+    f.ctx.conf_json = "{\"count\":";
+    render_err(&f.ctx, "{{ params.count }}", "the run's conf is not a JSON object");
+    spate_conf_free(&f.conf);
+}
+
+static void conf_parse_eq(const char *in, const char *want) {
+    char out[SPATE_SCHED_RUN_CONF_MAX], err[256] = "";
+    spate_status_t st =
+        spate_sched_run_conf_parse(in, in ? strlen(in) : 0, out, sizeof out, err, sizeof err);
+    if (st != SPATE_OK) fail_msg("'%s': %s", in, err);
+    assert_string_equal(out, want);
+}
+
+static void conf_parse_err(const char *in, size_t cap, const char *want) {
+    char out[SPATE_SCHED_RUN_CONF_MAX], err[256] = "";
+    assert_true(cap <= sizeof out);
+    assert_int_equal(spate_sched_run_conf_parse(in, strlen(in), out, cap, err, sizeof err),
+                     SPATE_EINVAL);
+    if (strcmp(err, want) != 0) fail_msg("'%s': got '%s', want '%s'", in, err, want);
+}
+
+static void test_conf_parse(void **state) {
+    (void)state;
+    conf_parse_eq(NULL, "{}");
+    conf_parse_eq("", "{}");
+    conf_parse_eq(" { } ", "{}");
+    /* compact, key order kept */
+    conf_parse_eq("{ \"count\" : 300,\n \"a\": [1, {\"b\": null}], \"z\": \"\\u00e9\" }",
+                  "{\"count\":300,\"a\":[1,{\"b\":null}],\"z\":\"\xc3\xa9\"}");
+    conf_parse_err("[1]", SPATE_SCHED_RUN_CONF_MAX,
+                   "conf must be a JSON object ({\"name\": value, ...})");
+    conf_parse_err("\"x\"", SPATE_SCHED_RUN_CONF_MAX,
+                   "conf must be a JSON object ({\"name\": value, ...})");
+    conf_parse_err("{\"a\":1", SPATE_SCHED_RUN_CONF_MAX,
+                   "conf is not valid JSON: '}' expected near end of file (at offset 6)");
+    conf_parse_err("{\"a\":1,\"a\":2}", SPATE_SCHED_RUN_CONF_MAX,
+                   "conf is not valid JSON: duplicate object key near '\"a\"' (at offset 10)");
+    /* 32 levels are fine, 33 are not */
+    char deep[200] = "";
+    for (int i = 0; i < 32; i++) strcat(deep, i ? "[" : "{\"a\":");
+    /* 1 object + 31 arrays = 32 levels */
+    strcat(deep, "1");
+    for (int i = 0; i < 31; i++) strcat(deep, "]");
+    strcat(deep, "}");
+    conf_parse_eq(deep, deep);
+    char deeper[200] = "{\"a\":[";
+    strcat(deeper, deep + 5); /* 33 levels: one more array around */
+    deeper[strlen(deeper) - 1] = ']';
+    strcat(deeper, "}");
+    conf_parse_err(deeper, SPATE_SCHED_RUN_CONF_MAX, "conf is nested more than 32 levels deep");
+    /* size: what fits in cap - 1 bytes, compact */
+    conf_parse_eq("{\"k\": \"123\"}", "{\"k\":\"123\"}");
+    char out[16], err[128];
+    assert_int_equal(
+        spate_sched_run_conf_parse("{\"k\": \"123456\"}", 15, out, 15, err, sizeof err),
+        SPATE_OK); /* {"k":"123456"} is 14 bytes */
+    assert_string_equal(out, "{\"k\":\"123456\"}");
+    conf_parse_err("{\"k\": \"1234567\"}", 15, "conf is 15 bytes as compact JSON; at most 14");
+    /* err may be NULL */
+    assert_int_equal(spate_sched_run_conf_parse("1", 1, out, sizeof out, NULL, 0), SPATE_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_conf_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,6 +308,7 @@ static void test_every_setting(void **state) {
     assert_int_equal(j->source.start_ms, 1704067200000LL);
     assert_int_equal(j->sink.pg.mode, SPATE_STREAM_PG_COPY);
     assert_int_equal(j->sink.pg.nkey, 0);
+    assert_false(j->sink.pg.create); /* the default */
 
     /* A window alone is enough; tumbling: hop = size. */
     j = spate_stream_pipeline_find(p, "windowed");
@@ -521,9 +522,47 @@ static void test_sink_errors(void **state) {
                    "p.yaml:5: key 'postgres': 'key' is required", NULL});
     job_errors("      sink: {postgres: {table: t, key: [id, 'bad col'], tabel: x}}\n",
                (const char *const[]){"p.yaml:5: key 'tabel': unknown setting (expected url, table, "
-                                     "key, mode)",
+                                     "key, mode, create)",
                                      "p.yaml:5: key 'postgres': 'url' is required",
                                      "p.yaml:5: key 'key': 'bad col' is not a column name", NULL});
+    /* create: true makes the table's PRIMARY KEY of `key`: refused without
+     * one, even in copy mode (where key is otherwise optional) */
+    job_errors("      sink:\n"
+               "        postgres:\n"
+               "          url: x\n"
+               "          table: t\n"
+               "          mode: copy\n"
+               "          create: true\n",
+               ONE("p.yaml:10: key 'create': create: true needs 'key' (the created table's "
+                   "primary key)"));
+    job_errors("      sink: {postgres: {url: x, table: t, create: yes}}\n",
+               (const char *const[]){"p.yaml:5: key 'postgres': 'key' is required",
+                                     "p.yaml:5: key 'create': create: true needs 'key' (the "
+                                     "created table's primary key)",
+                                     NULL});
+    job_errors("      sink: {postgres: {url: x, table: t, key: [id], create: 2}}\n",
+               ONE("p.yaml:5: key 'create': expected true or false, got '2'"));
+}
+
+/* postgres create: true with a key, in both modes. */
+static void test_pg_create(void **state) {
+    (void)state;
+    spate_stream_pipeline_t *p =
+        load_ok(JOB_HEAD "      sink: {postgres: {url: x, table: s.t, key: [a, b], create: true}}\n"
+                         "    - name: k\n"
+                         "      source: {kafka: {topics: [t]}}\n"
+                         "      sink: {postgres: {url: x, table: t, key: [id], mode: copy, "
+                         "create: yes}}\n");
+    const spate_stream_job_t *j = spate_stream_pipeline_job(p, 0);
+    assert_true(j->sink.pg.create);
+    assert_int_equal(j->sink.pg.mode, SPATE_STREAM_PG_UPSERT);
+    assert_int_equal(j->sink.pg.nkey, 2);
+    assert_string_equal(j->sink.pg.key[1], "b");
+    j = spate_stream_pipeline_job(p, 1);
+    assert_true(j->sink.pg.create);
+    assert_int_equal(j->sink.pg.mode, SPATE_STREAM_PG_COPY);
+    assert_int_equal(j->sink.pg.nkey, 1);
+    spate_stream_pipeline_free(p);
 }
 
 static void test_dead_letter_and_delivery_errors(void **state) {
@@ -718,6 +757,7 @@ int main(void) {
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_job_errors),
         cmocka_unit_test(test_sink_errors),
+        cmocka_unit_test(test_pg_create),
         cmocka_unit_test(test_dead_letter_and_delivery_errors),
         cmocka_unit_test(test_window_errors),
         cmocka_unit_test(test_many_errors),

@@ -6,13 +6,16 @@
  *   prefix    "broker     | " with and without colour
  *   crashes   the crash budget: counts within the window only; backoff
  *             250 ms doubled up to 8 s
- *   parsers   the High: sum of `topics describe` output and the LAG sum of
- *             `groups describe` rows for one topic, against the exact text
- *             the admin helpers print (and text that is not theirs)
  *   status    the status line with known and unknown numbers
  *   config    defaults; the `up:` section over them (external services,
  *             contact point lists, derived data dirs); what is taken from
  *             `scheduler:`; errors with file:line and the key
+ *   numbers   up_stats_refresh against a spate broker run in this process
+ *             (port 0, temp dir): "kafka" is the topic's high watermarks
+ *             summed; "lag" counts a partition without a committed offset
+ *             whole, then follows the offsets a librdkafka consumer commits;
+ *             an unknown topic is "-" for both (spate_kafka_topic_offsets,
+ *             spate_kafka_group_lag: SPATE_ENOENT)
  *   --once    the scheduler REST conversation against a fake API (a
  *             spate_http_server on port 0): the exact requests (unpause,
  *             trigger, poll with the run id percent-encoded), success after
@@ -29,6 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ftw.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "kafka.h"
 #include "net.h"
 #include "up_int.h"
 
@@ -122,56 +131,6 @@ static void test_backoff(void **state) {
     assert_int_equal(spate_up_backoff_ms(100), 8000);
 }
 
-/* ---- parsers ---- */
-
-static void test_parse_high(void **state) {
-    (void)state;
-    const char *t = "Topic: users_created\tPartitionCount: 3\tReplicationFactor: 1\n"
-                    "\tTopic: users_created\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tLow: "
-                    "0\tHigh: 400\n"
-                    "\tTopic: users_created\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tLow: "
-                    "7\tHigh: 35\n"
-                    "\tTopic: users_created\tPartition: 2\tLeader: 1\tReplicas: 1\tIsr: 1\tLow: "
-                    "0\tHigh: 0\n";
-    int64_t v = -1;
-    assert_int_equal(spate_up_parse_high(t, strlen(t), &v), SPATE_OK);
-    assert_int_equal(v, 435);
-    v = -1;
-    assert_int_equal(spate_up_parse_high("Topic: x\n", 9, &v), SPATE_ENOENT);
-    assert_int_equal(v, -1);
-    /* "High:" with no number, or cut at the end of the buffer */
-    assert_int_equal(spate_up_parse_high("High: x High:", 13, &v), SPATE_ENOENT);
-    assert_int_equal(spate_up_parse_high("High: 12", 7, &v), SPATE_OK);
-    assert_int_equal(v, 1);
-}
-
-static void test_parse_lag(void **state) {
-    (void)state;
-    const char *t =
-        "Group: spate-stream\nState: Stable\nProtocol: consumer/range\n"
-        "Coordinator: 1 (127.0.0.1:9092)\n"
-        "\n"
-        "TOPIC                          PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG\n"
-        "users_created                  0          90              100             10\n"
-        "users_created                  1          5               7               2\n"
-        "users_created_dlq              0          0               9               9\n"
-        "users_created                  2          4               ?               ?\n";
-    int64_t v = -1;
-    assert_int_equal(spate_up_parse_lag(t, strlen(t), "users_created", &v), SPATE_OK);
-    assert_int_equal(v, 12);
-    assert_int_equal(spate_up_parse_lag(t, strlen(t), "users_created_dlq", &v), SPATE_OK);
-    assert_int_equal(v, 9);
-    v = -1;
-    assert_int_equal(spate_up_parse_lag(t, strlen(t), "other", &v), SPATE_ENOENT);
-    const char *none = "Group: g\n\n(no committed offsets)\n";
-    assert_int_equal(spate_up_parse_lag(none, strlen(none), "users_created", &v), SPATE_ENOENT);
-    assert_int_equal(v, -1);
-    /* no trailing newline */
-    const char *last = "users_created 0 1 4 3";
-    assert_int_equal(spate_up_parse_lag(last, strlen(last), "users_created", &v), SPATE_OK);
-    assert_int_equal(v, 3);
-}
-
 static void test_stats_format(void **state) {
     (void)state;
     spate_buf_t b = SPATE_BUF_INIT;
@@ -183,6 +142,136 @@ static void test_stats_format(void **state) {
     spate_up_stats_format(&u, &b);
     assert_string_equal(b.data, "staged - · kafka 12 · stored - · lag - · restarts 2");
     spate_buf_free(&b);
+}
+
+/* ---- numbers, against a spate broker in this process ---- */
+
+static void *broker_main(void *b) {
+    spate_kafka_broker_run(b);
+    return NULL;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* acks=all produce of n messages to partition part, waited for. */
+static void produce_n(const char *bootstrap, const char *topic, int32_t part, int n) {
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof e), 0);
+    assert_int_equal(rd_kafka_conf_set(conf, "acks", "all", e, sizeof e), 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+    assert_non_null(rk);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                                           RD_KAFKA_V_VALUE("m", 1),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_END),
+                         0);
+    assert_int_equal(rd_kafka_flush(rk, 10000), 0);
+    assert_int_equal(rd_kafka_outq_len(rk), 0);
+    rd_kafka_destroy(rk);
+}
+
+/* Commits offset `off` of topic [part] for group, without joining it. */
+static void commit_offset(const char *bootstrap, const char *group, const char *topic, int32_t part,
+                          int64_t off) {
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof e), 0);
+    assert_int_equal(rd_kafka_conf_set(conf, "group.id", group, e, sizeof e), 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    assert_non_null(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = off;
+    assert_int_equal(rd_kafka_commit(rk, l, 0), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+static void test_stats_kafka(void **state) {
+    (void)state;
+    char dir[] = "/tmp/spate_test_up_XXXXXX", err[256];
+    assert_non_null(mkdtemp(dir));
+    static spate_kafka_conf_t kc;
+    spate_kafka_conf_default(&kc);
+    assert_int_equal(spate_net_addr_parse("127.0.0.1:0", &kc.listen, err, sizeof err), SPATE_OK);
+    snprintf(kc.data_dir, sizeof kc.data_dir, "%s", dir);
+    kc.auto_create_topics = false;
+    spate_kafka_broker_t *b = NULL;
+    assert_int_equal(spate_kafka_broker_start(&b, &kc, err, sizeof err), SPATE_OK);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, broker_main, b), 0);
+
+    static spate_up_conf_t c;
+    static up_t u;
+    static spate_up_opts_t o;
+    volatile int stop = 0;
+    spate_up_conf_default(&c);
+    c.staging[0] = '\0'; /* no staging database: "staged -" */
+    c.partitions = 3;
+    snprintf(c.topic, sizeof c.topic, "up_t");
+    snprintf(c.group, sizeof c.group, "up_g");
+    o = (spate_up_opts_t){.exe = "/bin/false", .stop_flag = &stop};
+    memset(&u, 0, sizeof u);
+    u.c = &c;
+    u.o = &o;
+    for (int i = 0; i < SPATE_UP_NCOMP; i++) u.ch[i].fd = -1;
+    snprintf(u.kafka, sizeof u.kafka, "127.0.0.1:%d", spate_kafka_broker_port(b));
+    snprintf(u.contact, sizeof u.contact, "127.0.0.1:1"); /* no store: "stored -" */
+
+    /* No topic yet: both numbers unknown. */
+    up_stats_refresh(&u);
+    assert_int_equal(u.stats.in_kafka, -1);
+    assert_int_equal(u.stats.lag, -1);
+    spate_kafka_client_opts_t ko = {u.kafka, 5000};
+    int64_t v = -7;
+    assert_int_equal(spate_kafka_group_lag(&ko, "up_g", "up_t", &v, err, sizeof err), SPATE_ENOENT);
+    assert_string_equal(err, "unknown topic 'up_t'");
+    assert_int_equal(v, -7);
+
+    assert_int_equal(up_topic_ensure(&u, err, sizeof err), SPATE_OK); /* creates it */
+    assert_int_equal(up_topic_ensure(&u, err, sizeof err), SPATE_OK); /* finds it */
+    produce_n(u.kafka, "up_t", 0, 5);
+    produce_n(u.kafka, "up_t", 1, 3);
+    produce_n(u.kafka, "up_t", 2, 2);
+    int32_t np = 0;
+    assert_int_equal(spate_kafka_topic_offsets(&ko, "up_t", &v, &np, err, sizeof err), SPATE_OK);
+    assert_int_equal(v, 10);
+    assert_int_equal(np, 3);
+
+    /* The group has committed nothing: it lags by the whole topic. */
+    up_stats_refresh(&u);
+    assert_int_equal(u.stats.in_kafka, 10);
+    assert_int_equal(u.stats.lag, 10);
+    assert_int_equal(u.stats.staged, -1);
+    assert_int_equal(u.stats.stored, -1);
+
+    /* 2 of 5 on partition 0, all 3 of partition 1, nothing on 2. */
+    commit_offset(u.kafka, "up_g", "up_t", 0, 2);
+    commit_offset(u.kafka, "up_g", "up_t", 1, 3);
+    up_stats_refresh(&u);
+    assert_int_equal(u.stats.in_kafka, 10);
+    assert_int_equal(u.stats.lag, 3 + 0 + 2);
+    /* Another group's commits are not ours. */
+    commit_offset(u.kafka, "other", "up_t", 2, 2);
+    produce_n(u.kafka, "up_t", 1, 4);
+    up_stats_refresh(&u);
+    assert_int_equal(u.stats.in_kafka, 14);
+    assert_int_equal(u.stats.lag, 3 + 4 + 2);
+    assert_int_equal(spate_kafka_group_lag(&ko, "other", "up_t", &v, err, sizeof err), SPATE_OK);
+    assert_int_equal(v, 5 + 7 + 0);
+
+    up_probe_free(&u);
+    spate_kafka_broker_stop(b);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    spate_kafka_broker_free(b);
+    assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 /* ---- config ---- */
@@ -285,6 +374,8 @@ typedef struct {
     int polls;
     const char *final_state; /* after one "running" */
     int trigger_status;
+    int health_polls; /* the first /health answers "starting", then "healthy" */
+    char post_body[256];
 } fake_api_t;
 
 static void fake_handler(void *ctx, const spate_http_req_t *req, spate_http_resp_t *resp) {
@@ -292,8 +383,12 @@ static void fake_handler(void *ctx, const spate_http_req_t *req, spate_http_resp
     size_t n = strlen(f->log);
     snprintf(f->log + n, sizeof f->log - n, "%s %s\n", req->method, req->path);
     const char *base = "/api/v1/dags/user_automation";
-    if (!strcmp(req->method, "POST") &&
-        !strcmp(req->path, "/api/v1/dags/user_automation/dagRuns")) {
+    if (!strcmp(req->method, "GET") && !strcmp(req->path, "/api/v1/health")) {
+        spate_buf_printf(&resp->body, "{\"scheduler\":{\"status\":\"%s\"}}",
+                         f->health_polls++ == 0 ? "starting" : "healthy");
+    } else if (!strcmp(req->method, "POST") &&
+               !strcmp(req->path, "/api/v1/dags/user_automation/dagRuns")) {
+        snprintf(f->post_body, sizeof f->post_body, "%s", req->body);
         resp->status = f->trigger_status;
         spate_buf_puts(&resp->body, f->trigger_status == 200
                                         ? "{\"dag_run_id\":\"manual__2026-11-24T10:00:00+00:00\","
@@ -338,8 +433,13 @@ static void test_once_dag_success(void **state) {
     volatile int stop = 0;
     assert_int_equal(run_fake(&f, &u, &c, &stop), SPATE_OK);
     assert_false(u.failed);
+    /* waits for the scheduler to say healthy (its DAGs loaded), unpauses,
+     * triggers with the count as the run's conf, then polls the run */
+    assert_string_equal(f.post_body, "{\"conf\":{\"count\":25}}");
     assert_string_equal(
-        f.log, "PATCH /api/v1/dags/user_automation\n"
+        f.log, "GET /api/v1/health\n"
+               "GET /api/v1/health\n"
+               "PATCH /api/v1/dags/user_automation\n"
                "POST /api/v1/dags/user_automation/dagRuns\n"
                "GET /api/v1/dags/user_automation/dagRuns/manual__2026-11-24T10:00:00+00:00\n"
                "GET /api/v1/dags/user_automation/dagRuns/manual__2026-11-24T10:00:00+00:00\n");
@@ -365,13 +465,12 @@ static void test_once_dag_failed(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines_split),     cmocka_unit_test(test_lines_long),
-        cmocka_unit_test(test_prefix),          cmocka_unit_test(test_crashes),
-        cmocka_unit_test(test_backoff),         cmocka_unit_test(test_parse_high),
-        cmocka_unit_test(test_parse_lag),       cmocka_unit_test(test_stats_format),
-        cmocka_unit_test(test_conf_default),    cmocka_unit_test(test_conf_load),
-        cmocka_unit_test(test_conf_errors),     cmocka_unit_test(test_once_dag_success),
-        cmocka_unit_test(test_once_dag_failed),
+        cmocka_unit_test(test_lines_split),      cmocka_unit_test(test_lines_long),
+        cmocka_unit_test(test_prefix),           cmocka_unit_test(test_crashes),
+        cmocka_unit_test(test_backoff),          cmocka_unit_test(test_stats_format),
+        cmocka_unit_test(test_stats_kafka),      cmocka_unit_test(test_conf_default),
+        cmocka_unit_test(test_conf_load),        cmocka_unit_test(test_conf_errors),
+        cmocka_unit_test(test_once_dag_success), cmocka_unit_test(test_once_dag_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
