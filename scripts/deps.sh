@@ -23,6 +23,7 @@ BUILD_PKGS=(
   libedit-dev           # line editing and history (spate cqlsh)
   libpq-dev             # PostgreSQL client (stream postgres sink, scheduler metadata and staging)
   libsqlite3-dev        # scheduler metadata and staging (the default backend)
+  libzookeeper-mt-dev   # scheduler leader election (high availability)
 )
 # Tests: harness, sanitizers, fuzzing, valgrind and the real clients.
 TEST_PKGS=(
@@ -31,6 +32,7 @@ TEST_PKGS=(
   kcat python3-confluent-kafka   # real Kafka clients (librdkafka 2.0.2) against spate broker
   python3-cassandra              # real CQL driver (DataStax 3.25) against spate cql
   postgresql                     # PostgreSQL 15: the stream postgres sink test; CQL bench peer
+  zookeeper                      # ZooKeeper 3.8 server: scheduler failover test
 )
 # Benchmarks (bench/): load generator and the peers we compare against.
 BENCH_PKGS=(wrk nginx-light  # librdkafka-dev (bench_kafka) is in BUILD_PKGS

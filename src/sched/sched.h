@@ -441,4 +441,33 @@ spate_status_t spate_sched_conf_load(spate_sched_conf_t *out, const spate_conf_t
                                      spate_stream_diag_t *d);
 void spate_sched_conf_release(spate_sched_conf_t *c);
 
+/* ================================================================== */
+/* High availability (sched_ha.c): leader election through ZooKeeper   */
+/* ================================================================== */
+
+/* Added by ZK. Each scheduler is a candidate (an ephemeral sequential
+ * znode PATH/candidate-N, data "host:pid"); the lowest leads. */
+typedef struct spate_sched_ha spate_sched_ha_t;
+
+/* The session timeout `spate scheduler` asks ZooKeeper for. */
+#define SPATE_SCHED_HA_SESSION_MS 6000
+
+/* Starts the election in a thread of its own: hosts "host:port[,...]"
+ * (ZooKeeper's connect string), path the election folder (created when
+ * missing; NULL = "/spate/scheduler"), session_ms the session timeout to
+ * ask for (<= 0: SPATE_SCHED_HA_SESSION_MS). Returns at once; ZooKeeper
+ * being down is not an error (the thread keeps trying), a malformed host
+ * list or path is (SPATE_EINVAL, err says which). *out is freed by
+ * spate_sched_ha_stop. */
+spate_status_t spate_sched_ha_start(spate_sched_ha_t **out, const char *hosts, const char *path,
+                                    int session_ms, char *err, size_t errlen);
+/* True while this candidate leads and a ZooKeeper round trip succeeded
+ * within 2/3 of the session timeout (so a cut-off leader stops before
+ * the server can expire its session and elect another). Cheap (atomics
+ * and a clock read); thread-safe. */
+bool spate_sched_ha_is_leader(spate_sched_ha_t *h);
+/* Resigns (deletes the candidate, so the next one leads at once), closes
+ * the session, joins the thread and frees h. NULL is a no-op. */
+void spate_sched_ha_stop(spate_sched_ha_t *h);
+
 #endif /* SPATE_SCHED_H */

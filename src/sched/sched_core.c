@@ -36,6 +36,14 @@
  * without catchup only the latest complete one; logical dates after
  * end_date are never created. @once: one run at start_date.
  *
+ * High availability (conf.zookeeper set): several schedulers share one
+ * metadata database and a ZooKeeper election (sched_ha.c) picks the one
+ * that schedules. A standby's tick only reloads its DagBag (so its API
+ * shows the DAGs); it neither creates runs nor starts, reaps, heartbeats
+ * or fails tries. On taking over, the RUNNING tries of the old leader are
+ * failed (→ retried) by the usual dead-task rule, only once their
+ * heartbeat is older than dead_after_ms.
+ *
  * Time: every decision uses the tick's now_ms (the wall clock in
  * spate_scheduler_run, a fake clock in tests), so tests can step time.
  */
@@ -179,11 +187,9 @@ spate_status_t spate_scheduler_new(spate_scheduler_t **out, const spate_sched_co
     s->pipe_rd = p[0];
     s->pipe_wr = p[1];
     if (c->api_listen && spate_sched_api_start(s, err, errlen) != SPATE_OK) goto err;
-    if (c->zookeeper)
-        spate_log(SPATE_LOG_WARN, LOG,
-                  "zookeeper (%s): leader election is not implemented yet; this scheduler "
-                  "acts as the only one (do not start a second on the same metadata)",
-                  c->zookeeper);
+    if (c->zookeeper && spate_sched_ha_start(&s->ha, c->zookeeper, c->zk_path,
+                                             SPATE_SCHED_HA_SESSION_MS, err, errlen) != SPATE_OK)
+        goto err;
     *out = s;
     return SPATE_OK;
 err:
@@ -199,6 +205,9 @@ void spate_scheduler_free(spate_scheduler_t *s) {
         spate_sched_exec_shutdown(s, 5000);
         mtx_unlock(&s->mu);
     }
+    /* resign only once our tries are finished or killed, so the next
+     * leader never sees them running with a fresh heartbeat */
+    spate_sched_ha_stop(s->ha);
     free(s->kids);
     spate_sched_dagbag_free(s->bag);
     spate_sched_db_close(s->db);
@@ -868,8 +877,27 @@ static void process_runs(spate_scheduler_t *s, int64_t now) {
     free(rv.v);
 }
 
+/* With HA: whether this tick may schedule; logs the transitions. */
+static bool ha_leads(spate_scheduler_t *s) {
+    bool lead = spate_sched_ha_is_leader(s->ha);
+    if (lead != s->ha_leader) {
+        spate_log(SPATE_LOG_INFO, LOG, lead ? "became leader" : "lost leadership; standing by");
+        s->ha_leader = lead;
+        s->last_heartbeat_ms = INT64_MIN; /* look at RUNNING tries at once */
+    }
+    return lead;
+}
+
 spate_status_t spate_scheduler_tick(spate_scheduler_t *s, int64_t now_ms) {
     mtx_lock(&s->mu);
+    if (s->ha && !ha_leads(s)) {
+        if (!s->loaded || now_ms - s->last_reload_ms >= s->conf.reload_ms ||
+            now_ms < s->last_reload_ms)
+            reload(s, now_ms);
+        s->last_tick_ms = now_ms;
+        mtx_unlock(&s->mu);
+        return SPATE_OK;
+    }
     /* One transaction per tick: the writes of a tick (often hundreds of
      * task-instance rows) commit together, and the CLI sees a tick's
      * decisions all or none. Without it (database busy longer than its

@@ -66,6 +66,10 @@ struct spate_scheduler {
     volatile sig_atomic_t stopping;
     struct spate_http_server *http;
     int api_port;
+    /* High availability (sched_ha.c; added by ZK): NULL without
+     * conf.zookeeper; ticks only schedule while the election says we lead. */
+    spate_sched_ha_t *ha;
+    bool ha_leader; /* as last logged ("became leader" / "standing by") */
 };
 
 /* ---- pure decisions (sched_core.c) ---- */
