@@ -23,6 +23,10 @@
  *      UPSTREAM_FAILED | SKIPPED          UP_FOR_RETRY ◀──────┤ (tries left)
  *                                                             └─▶ FAILED
  *
+ *      An `empty` task (Airflow's EmptyOperator) goes SCHEDULED → SUCCESS
+ *      in this pass (finish_empty): try +1, start = end = now, no fork, no
+ *      slot, no log file; its downstream is decided in the same pass.
+ *
  *      SCHEDULED → RUNNING passes through QUEUED, committed before the
  *      fork (start_try): a try is never forked while the db still says
  *      SCHEDULED, so a crash or a failed commit cannot run it twice. A
@@ -739,6 +743,39 @@ static void start_try(spate_scheduler_t *s, const spate_sched_dag_t *d, const sp
               t->id, ti->try_number, (int)kid.pid);
 }
 
+/* Whether t is an `empty` task (Airflow's EmptyOperator): never sent to
+ * the executor, see finish_empty. */
+static bool is_empty_task(const spate_sched_task_t *t) {
+    return t->type && !strcmp(t->type, "empty");
+}
+
+/* Settles a SCHEDULED `empty` ti in the tick itself, as Airflow's
+ * scheduler does with EmptyOperator: try try_number+1 is SUCCESS at once
+ * (queued = start = end = now, exit 0) — no fork, no worker, pool or
+ * max_active_tasks slot, no log file. Nothing runs, so there is nothing
+ * to run twice: no QUEUED commit first. On a failed write *ti is left
+ * as it was (SCHEDULED, never forked: process_run skips empty tasks) and
+ * the next tick decides it again. */
+static void finish_empty(spate_scheduler_t *s, const spate_sched_dag_t *d,
+                         const spate_sched_run_t *run, spate_sched_ti_t *ti, int64_t now) {
+    spate_sched_ti_t done = *ti;
+    done.state = SPATE_TI_SUCCESS;
+    done.try_number++;
+    done.queued_ms = done.start_ms = done.end_ms = done.heartbeat_ms = now;
+    done.next_try_ms = 0;
+    done.exit_code = 0;
+    done.pid = 0;
+    snprintf(done.hostname, sizeof done.hostname, "%s", s->hostname);
+    if (spate_sched_db_ti_put(s->db, &done) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, LOG, "%s/%s/%s: empty task not settled: %s", d->dag_id,
+                  run->run_id, ti->task_id, spate_sched_db_error(s->db));
+        return;
+    }
+    *ti = done;
+    spate_log(SPATE_LOG_DEBUG, LOG, "%s/%s/%s try %d: empty → success", d->dag_id, run->run_id,
+              ti->task_id, ti->try_number);
+}
+
 static int ti_cmp(const void *a, const void *b) {
     return strcmp(((const spate_sched_ti_t *)a)->task_id, ((const spate_sched_ti_t *)b)->task_id);
 }
@@ -788,6 +825,9 @@ static void process_run(spate_scheduler_t *s, const spate_sched_dag_t *d, spate_
             ti->state = SPATE_TI_SCHEDULED;
             spate_sched_db_ti_put(s->db, ti);
         }
+        /* empty tasks settle here, so tasks after them (later in this
+         * topological pass) are decided in the same tick */
+        if (ti->state == SPATE_TI_SCHEDULED && is_empty_task(t)) finish_empty(s, d, run, ti, now);
         if (ti->state != SPATE_TI_NONE) continue;
         spate_sched_up_counts_t c = {.total = (int)t->nupstream};
         for (size_t u = 0; u < t->nupstream; u++) {
@@ -801,6 +841,10 @@ static void process_run(spate_scheduler_t *s, const spate_sched_dag_t *d, spate_
         spate_sched_ti_state_t v = spate_sched_trigger_eval(t->trigger, &c);
         if (v == SPATE_TI_NONE) continue;
         ti->state = v;
+        if (v == SPATE_TI_SCHEDULED && is_empty_task(t)) {
+            finish_empty(s, d, run, ti, now); /* one write: straight to SUCCESS */
+            continue;
+        }
         if (v != SPATE_TI_SCHEDULED) ti->start_ms = ti->end_ms = now;
         spate_sched_db_ti_put(s->db, ti);
     }
@@ -809,6 +853,7 @@ static void process_run(spate_scheduler_t *s, const spate_sched_dag_t *d, spate_
     for (size_t k = 0; k < d->ntasks; k++) {
         size_t i = d->topo[k];
         if (tis[i].state != SPATE_TI_SCHEDULED) continue;
+        if (is_empty_task(&d->tasks[i])) continue; /* never forked (finish_empty) */
         if (!slot_free(s, d, &d->tasks[i])) continue;
         start_try(s, d, &d->tasks[i], run, &tis[i], now);
     }

@@ -8,11 +8,14 @@
  *   benchmarks                   the scheduler's own cost per task
  *                                (bench/run_sched.sh)
  *
- * Unlike Airflow, which marks EmptyOperator tasks successful in the
- * scheduler without sending them to an executor, spate runs every task
- * type the same way: one forked try, one log file. So an `empty` try costs
- * what the executor costs (fork, log file, reap), which is what the
- * benchmark measures.
+ * As Airflow marks EmptyOperator tasks successful in the scheduler
+ * without sending them to an executor, spate's scheduler settles an
+ * `empty` task in the tick that schedules it (sched_core.c, finish_empty):
+ * SCHEDULED → SUCCESS with the next try number, start = end = now, exit 0;
+ * no fork, no worker, pool or max_active_tasks slot, no log file. Its
+ * downstream tasks are decided in the same tick. So empty_run below is
+ * never called by the scheduler; `spate tasks test` (cmd_dags.c), which
+ * runs one operator in-process, still calls it.
  */
 #include "sched_op_int.h"
 
@@ -26,7 +29,8 @@ static void empty_check(const spate_conf_t *c, const spate_conf_node_t *task,
     SPATE_UNUSED(d);
 }
 
-/* Runs in the try's own process; owns nothing. Always 0 (success). */
+/* Only `spate tasks test` calls it (the scheduler never forks an empty
+ * task); owns nothing. Always 0 (success). */
 static int empty_run(const spate_sched_ti_ctx_t *ctx) {
     SPATE_UNUSED(ctx);
     return 0;

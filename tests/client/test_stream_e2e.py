@@ -45,78 +45,24 @@ import json
 import logging
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.request
 import uuid
 
 from cassandra.cluster import Cluster
-from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-SPATE = os.environ.get("SPATE")
-if not SPATE:
-    sys.exit("SPATE must name the spate binary")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streamtest import (BROKER_RE, CQL_RE, SPATE, STARTED, TMPDIR,  # noqa: E402,F401
+                        Processor, free_port, log, read, start_server, tearDownModule)
+import streamtest  # noqa: E402
 
 N = 100000 if os.environ.get("SPATE_LONG_TESTS") == "1" else 20000
-TMPDIR = tempfile.mkdtemp(prefix="spate_stream_test_")
-STARTED = []  # every Popen this file started; only these are ever signalled
 logging.basicConfig(level=logging.ERROR)
-
-BROKER_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(Kafka protocol;")
-CQL_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(CQL")
-
-
-def tearDownModule():
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if os.environ.get("KEEP_TMP"):
-        print(f"kept {TMPDIR}", file=sys.stderr)
-    else:
-        shutil.rmtree(TMPDIR, ignore_errors=True)
-
-
-def log(msg):
-    print("    checked: " + msg, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
-
-
-def start_server(name, args, port_re, timeout=20.0):
-    """Starts `spate <args>` and waits for its port line; (proc, port, log)."""
-    log_path = os.path.join(TMPDIR, name + ".log")
-    with open(log_path, "wb") as logf:
-        proc = subprocess.Popen([SPATE, *args], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=logf)
-    STARTED.append(proc)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        m = port_re.search(read(log_path))
-        if m:
-            return proc, int(m.group(1)), log_path
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise AssertionError(f"{name} did not start:\n" + read(log_path))
 
 
 ASSIGNED_RE = re.compile(r"job \S+: assigned (\d+) partition")
@@ -164,44 +110,6 @@ class Server:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=30)
-
-
-class Processor:
-    """One `spate stream` process."""
-    count = 0
-
-    def __init__(self, config, args=()):
-        Processor.count += 1
-        self.log_path = os.path.join(TMPDIR, f"stream.{Processor.count}.log")
-        with open(self.log_path, "wb") as logf:
-            self.proc = subprocess.Popen([SPATE, "stream", "--config", config, *args],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=logf)
-        STARTED.append(self.proc)
-
-    def log_text(self):
-        return read(self.log_path)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM; must exit 0 within 60 s."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("spate stream did not exit within 60 s of SIGTERM\n"
-                                 + self.log_text())
-        if rc != 0:
-            raise AssertionError(f"spate stream exit status {rc} after SIGTERM\n"
-                                 + self.log_text())
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
 
 
 PIPELINE = """
@@ -253,28 +161,7 @@ class Stream(unittest.TestCase):
         cls.bootstrap = f"127.0.0.1:{cls.bport}"
         # Users as the scheduler's fetch task makes them: spate fetch
         # against a spate randomuser this test starts.
-        rport = free_port()
-        ru = subprocess.Popen([SPATE, "randomuser", "--listen", f"127.0.0.1:{rport}",
-                               "--log-level", "warn"], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        STARTED.append(ru)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{rport}/health", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        users_path = os.path.join(TMPDIR, "users.jsonl")
-        subprocess.run([SPATE, "fetch", "--url", f"http://127.0.0.1:{rport}/api/?seed=e2e",
-                        "--count", str(2 * N), "--out", users_path, "--log-level", "warn"],
-                       check=True, timeout=300)
-        ru.terminate()
-        ru.wait()
-        with open(users_path, "rb") as f:
-            cls.users = [line.rstrip(b"\n") for line in f if line.strip()]
+        cls.users = streamtest.fetch_users("e2e", 2 * N, 300)
         assert len(cls.users) == 2 * N, len(cls.users)
         cls.ids = [json.loads(u)["id"] for u in cls.users]
         cls.session_cluster = Cluster(["127.0.0.1"], port=cls.cport)
@@ -298,23 +185,9 @@ class Stream(unittest.TestCase):
         return path
 
     def produce(self, topic, values, bootstrap=None):
-        p = Producer({"bootstrap.servers": bootstrap or self.bootstrap, "linger.ms": 20,
-                      "enable.idempotence": True})
-        failed = []
-
-        def dr(err, msg):
-            if err:
-                failed.append(err)
-        for i, (key, value) in enumerate(values):
-            while True:
-                try:
-                    p.produce(topic, key=key, value=value, on_delivery=dr)
-                    break
-                except BufferError:
-                    p.poll(0.05)
-            if i % 1000 == 0:
-                p.poll(0)
-        self.assertEqual(p.flush(30), 0)
+        unflushed, failed = streamtest.produce(bootstrap or self.bootstrap, topic,
+                                               ((k, v, None) for k, v in values), 20, 1000)
+        self.assertEqual(unflushed, 0)
         self.assertEqual(failed, [])
 
     def user_msgs(self, lo, hi):
@@ -322,15 +195,7 @@ class Stream(unittest.TestCase):
 
     def offsets(self, topic, group, bootstrap=None):
         """(committed, end) of the topic's 6 partitions."""
-        c = Consumer({"bootstrap.servers": bootstrap or self.bootstrap, "group.id": group,
-                      "enable.auto.commit": False})
-        try:
-            tps = [TopicPartition(topic, p) for p in range(6)]
-            committed = c.committed(tps, timeout=10)
-            end = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps]
-            return [max(tp.offset, 0) for tp in committed], end
-        finally:
-            c.close()
+        return streamtest.offsets(bootstrap or self.bootstrap, topic, group, 6)
 
     def wait_caught_up(self, topic, group, procs, timeout=120, bootstrap=None):
         deadline = time.monotonic() + timeout
@@ -368,21 +233,7 @@ class Stream(unittest.TestCase):
 
     def dlq(self, topic, want):
         """Every message of the dead-letter topic (1 partition, auto-created)."""
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "dlq-reader",
-                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-        try:
-            tp = TopicPartition(topic, 0, 0)
-            end = c.get_watermark_offsets(tp, timeout=10)[1]
-            c.assign([tp])
-            got = []
-            deadline = time.monotonic() + 20
-            while len(got) < end and time.monotonic() < deadline:
-                m = c.poll(0.2)
-                if m is not None and not m.error():
-                    got.append(m)
-            return got
-        finally:
-            c.close()
+        return streamtest.read_dlq(self.bootstrap, topic)
 
     # ---- tests ----
 

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafkatest import (STARTED, TMPDIR, Broker, create_topic, log,  # noqa: E402,F401
                        tearDownModule)
 
+from streamtest import free_port  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 
 SPATE = os.environ["SPATE"]
@@ -184,12 +184,6 @@ def check_histogram(name, samples):
         assert counts == sorted(counts), f"{name}{key}: buckets not cumulative: {counts}"
         assert len(s["sum"]) == 1 and len(s["count"]) == 1, f"{name}{key}: _sum/_count"
         assert s["count"][0] == counts[-1], f"{name}{key}: _count != +Inf bucket"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lines_in(path):

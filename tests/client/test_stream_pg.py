@@ -53,18 +53,18 @@
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatest import (STARTED, TMPDIR, Broker, log, tearDownModule)  # noqa: E402,F401
+from kafkatest import (TMPDIR, Broker, log, tearDownModule)  # noqa: E402,F401
+from streamtest import Processor  # noqa: E402
+import streamtest  # noqa: E402
 import pgtest  # noqa: E402
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 SPATE = os.environ["SPATE"]
@@ -115,49 +115,6 @@ stream:
 """
 
 
-def read(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
-
-
-class Processor:
-    """One `spate stream` process."""
-    count = 0
-
-    def __init__(self, config):
-        Processor.count += 1
-        self.log_path = os.path.join(TMPDIR, f"stream.{Processor.count}.log")
-        with open(self.log_path, "wb") as logf:
-            self.proc = subprocess.Popen([SPATE, "stream", "--config", config],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=logf)
-        STARTED.append(self.proc)
-
-    def log_text(self):
-        return read(self.log_path)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM; must exit 0 within 60 s."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("spate stream did not exit within 60 s of SIGTERM\n"
-                                 + self.log_text())
-        if rc != 0:
-            raise AssertionError(f"spate stream exit status {rc} after SIGTERM\n"
-                                 + self.log_text())
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
 @unittest.skipUnless(pgtest.available(), "PostgreSQL 15 is not installed")
 class PgSink(unittest.TestCase):
     @classmethod
@@ -167,28 +124,7 @@ class PgSink(unittest.TestCase):
         cls.broker = Broker("broker").start()
         cls.bootstrap = cls.broker.bootstrap
         # Users as the scheduler's fetch task makes them.
-        rport = pgtest._free_port()
-        ru = subprocess.Popen([SPATE, "randomuser", "--listen", f"127.0.0.1:{rport}",
-                               "--log-level", "warn"], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        STARTED.append(ru)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{rport}/health", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        path = os.path.join(TMPDIR, "users.jsonl")
-        subprocess.run([SPATE, "fetch", "--url", f"http://127.0.0.1:{rport}/api/?seed=pg",
-                        "--count", str(3 * N), "--out", path, "--log-level", "warn"],
-                       check=True, timeout=120)
-        ru.terminate()
-        ru.wait()
-        with open(path, "rb") as f:
-            cls.users = [line.rstrip(b"\n") for line in f if line.strip()]
+        cls.users = streamtest.fetch_users("pg", 3 * N, 120)
         assert len(cls.users) == 3 * N, len(cls.users)
         cls.recs = [json.loads(u) for u in cls.users]
         cls.admin = AdminClient({"bootstrap.servers": cls.bootstrap})
@@ -200,23 +136,9 @@ class PgSink(unittest.TestCase):
     # ---- helpers ----
 
     def produce(self, topic, values):
-        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20,
-                      "enable.idempotence": True})
-        failed = []
-
-        def dr(err, msg):
-            if err:
-                failed.append(err)
-        for i, (key, value) in enumerate(values):
-            while True:
-                try:
-                    p.produce(topic, key=key, value=value, on_delivery=dr)
-                    break
-                except BufferError:
-                    p.poll(0.05)
-            if i % 1000 == 0:
-                p.poll(0)
-        self.assertEqual(p.flush(30), 0)
+        unflushed, failed = streamtest.produce(self.bootstrap, topic,
+                                               ((k, v, None) for k, v in values), 20, 1000)
+        self.assertEqual(unflushed, 0)
         self.assertEqual(failed, [])
 
     def user_msgs(self, lo, hi):
@@ -224,15 +146,7 @@ class PgSink(unittest.TestCase):
 
     def offsets(self, topic, group):
         """(committed, end) per partition."""
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
-                      "enable.auto.commit": False})
-        try:
-            tps = [TopicPartition(topic, p) for p in range(PARTS)]
-            committed = c.committed(tps, timeout=10)
-            end = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps]
-            return [max(tp.offset, 0) for tp in committed], end
-        finally:
-            c.close()
+        return streamtest.offsets(self.bootstrap, topic, group, PARTS)
 
     def wait_caught_up(self, topic, group, proc, timeout=40):
         deadline = time.monotonic() + timeout
@@ -281,21 +195,7 @@ class PgSink(unittest.TestCase):
 
     def dlq(self, topic):
         """Every message of the dead-letter topic (1 partition, auto-created)."""
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "dlq-reader",
-                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-        try:
-            tp = TopicPartition(topic, 0, 0)
-            end = c.get_watermark_offsets(tp, timeout=10)[1]
-            c.assign([tp])
-            got = []
-            deadline = time.monotonic() + 20
-            while len(got) < end and time.monotonic() < deadline:
-                m = c.poll(0.2)
-                if m is not None and not m.error():
-                    got.append(m)
-            return got
-        finally:
-            c.close()
+        return streamtest.read_dlq(self.bootstrap, topic)
 
     # ---- the four steps, for one mode ----
 
@@ -387,7 +287,12 @@ class PgSink(unittest.TestCase):
         down = sum(self.offsets(topic, group)[0]) - before
         time.sleep(1.0)
         self.pg.start()
-        self.assertEqual(self.wait_caught_up(topic, group, proc), before + 3 * N)
+        # N more (replayed) messages after the restart: whether or not the
+        # stream was still running when the server stopped (on a fast run
+        # it may have drained already), these can only be stored through a
+        # new connection
+        self.produce(topic, self.user_msgs(0, N))
+        self.assertEqual(self.wait_caught_up(topic, group, proc), before + 4 * N)
         self.assertTrue(proc.alive())
         text = proc.log_text()
         proc.stop()

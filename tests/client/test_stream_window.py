@@ -34,23 +34,20 @@ import logging
 import os
 import random
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 import uuid
 
 from cassandra.cluster import Cluster
-from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-SPATE = os.environ.get("SPATE")
-if not SPATE:
-    sys.exit("SPATE must name the spate binary")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streamtest import (BROKER_RE, CQL_RE, SPATE, TMPDIR, Processor, log,  # noqa: E402,F401
+                        start_server, tearDownModule)
+import streamtest  # noqa: E402
 
 N = 6000
 PARTS = 1  # one partition: the watermark then does not depend on how
@@ -60,32 +57,7 @@ T0 = calendar.timegm((2024, 5, 1, 12, 0, 0)) * 1000  # epoch ms
 SPAN = 10 * 60 * 1000  # event times in [T0, T0 + SPAN)
 DELAY = 3 * 60 * 1000  # watermark delay: more than any disorder below
 NATS = ["AU", "BR", "CA", "CH", "DE", "FR", "GB", "NZ"]
-TMPDIR = tempfile.mkdtemp(prefix="spate_window_test_")
-STARTED = []  # every Popen this file started; only these are ever signalled
 logging.basicConfig(level=logging.ERROR)
-
-BROKER_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(Kafka protocol;")
-CQL_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(CQL")
-
-
-def tearDownModule():
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if os.environ.get("KEEP_TMP"):
-        print(f"kept {TMPDIR}", file=sys.stderr)
-    else:
-        shutil.rmtree(TMPDIR, ignore_errors=True)
-
-
-def log(msg):
-    print("    checked: " + msg, flush=True)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
 
 
 def iso(ms):
@@ -98,57 +70,6 @@ def to_ms(v):
     if isinstance(v, datetime.datetime):
         return calendar.timegm(v.timetuple()) * 1000 + v.microsecond // 1000
     return int(v)
-
-
-def start_server(name, args, port_re, timeout=20.0):
-    log_path = os.path.join(TMPDIR, name + ".log")
-    with open(log_path, "wb") as logf:
-        proc = subprocess.Popen([SPATE, *args], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=logf)
-    STARTED.append(proc)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        m = port_re.search(read(log_path))
-        if m:
-            return proc, int(m.group(1)), log_path
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise AssertionError(f"{name} did not start:\n" + read(log_path))
-
-
-class Processor:
-    count = 0
-
-    def __init__(self, config, args=()):
-        Processor.count += 1
-        self.log_path = os.path.join(TMPDIR, f"stream.{Processor.count}.log")
-        with open(self.log_path, "wb") as logf:
-            self.proc = subprocess.Popen([SPATE, "stream", "--config", config, *args],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=logf)
-        STARTED.append(self.proc)
-
-    def log_text(self):
-        return read(self.log_path)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("spate stream did not exit after SIGTERM\n" + self.log_text())
-        if rc != 0:
-            raise AssertionError(f"spate stream exit status {rc}\n" + self.log_text())
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
 
 
 JOB = """
@@ -238,37 +159,14 @@ class Window(unittest.TestCase):
     # ---- helpers ----
 
     def produce(self, records, partition=None, topic=TOPIC):
-        p = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5,
-                      "enable.idempotence": True})
-        failed = []
-
-        def dr(err, msg):
-            if err:
-                failed.append(err)
-        for i, u in enumerate(records):
-            kw = {} if partition is None else {"partition": partition}
-            while True:
-                try:
-                    p.produce(topic, key=u["id"].encode(), value=json.dumps(u).encode(),
-                              on_delivery=dr, **kw)
-                    break
-                except BufferError:
-                    p.poll(0.05)
-            if i % 500 == 0:
-                p.poll(0)
-        self.assertEqual(p.flush(30), 0)
+        unflushed, failed = streamtest.produce(
+            self.bootstrap, topic,
+            ((u["id"].encode(), json.dumps(u).encode(), partition) for u in records), 5, 500)
+        self.assertEqual(unflushed, 0)
         self.assertEqual(failed, [])
 
     def offsets(self, group, topic=TOPIC, parts=PARTS):
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
-                      "enable.auto.commit": False})
-        try:
-            tps = [TopicPartition(topic, p) for p in range(parts)]
-            committed = c.committed(tps, timeout=10)
-            end = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps]
-            return [max(tp.offset, 0) for tp in committed], end
-        finally:
-            c.close()
+        return streamtest.offsets(self.bootstrap, topic, group, parts)
 
     def wait_caught_up(self, proc, timeout=40, groups=("win_per_minute", "win_hopping"),
                        topic=TOPIC, parts=PARTS):
@@ -311,21 +209,7 @@ class Window(unittest.TestCase):
         return want
 
     def dlq(self, topic):
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "dlq-reader",
-                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-        try:
-            tp = TopicPartition(topic, 0, 0)
-            end = c.get_watermark_offsets(tp, timeout=10)[1]
-            c.assign([tp])
-            got = []
-            deadline = time.monotonic() + 20
-            while len(got) < end and time.monotonic() < deadline:
-                m = c.poll(0.2)
-                if m is not None and not m.error():
-                    got.append(m)
-            return got
-        finally:
-            c.close()
+        return streamtest.read_dlq(self.bootstrap, topic)
 
     def compare(self, name, size, hop, users=None):
         users = users or self.users

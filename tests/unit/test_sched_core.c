@@ -1082,6 +1082,128 @@ static void test_dead_try_pid_start_time(void **state) {
     spate_scheduler_free(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* `empty` tasks settle in the tick (Airflow's EmptyOperator)          */
+/* ------------------------------------------------------------------ */
+
+static int forks_seen;
+
+static void count_fork(spate_scheduler_t *s, pid_t pid) {
+    SPATE_UNUSED(s);
+    SPATE_UNUSED(pid);
+    forks_seen++;
+}
+
+/* The entries of DATA/logs/DAG/RUN, sorted and joined by ' ' ("" when
+ * the folder is missing). */
+static void log_dirs(const char *dag, const char *run, char *out, size_t cap) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ls '%s/data/logs/%s/%s' 2>/dev/null | sort | tr '\\n' ' '", tmpdir,
+             dag, run);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    pclose(p);
+}
+
+static void assert_empty_done(spate_scheduler_t *s, const char *run, const char *task, int64_t at) {
+    spate_sched_ti_t t = get_ti(s, "em", run, task);
+    if (t.state != SPATE_TI_SUCCESS)
+        fail_msg("%s/%s: %s, want success", run, task, spate_sched_ti_state_name(t.state));
+    assert_int_equal(t.try_number, 1);
+    assert_int_equal(t.exit_code, 0);
+    assert_int_equal(t.pid, 0);
+    assert_true(t.start_ms == at && t.end_ms == at);
+}
+
+static void test_empty_in_scheduler(void **state) {
+    SPATE_UNUSED(state);
+    int64_t now = T0;
+    /* One worker, max_active_tasks 1 and a pool of 1 slot, all taken by
+     * `busy` from the first tick: none of it may hold back the empty
+     * chain a → b → c, its fan-out f1..f4 (asking for 5 slots of the
+     * 1-slot pool) and the join j. The shell task s after j waits for the
+     * worker; the empty z after s settles the tick s is reaped. */
+    next_workers = 1;
+    next_pool = "p";
+    next_pool_slots = 1;
+    spate_scheduler_t *s =
+        start("dag_id: em\nschedule: none\nmax_active_tasks: 1\ntasks:\n"
+              "  - {task_id: busy, type: shell, command: \"sleep 0.3\", pool: p}\n"
+              "  - {task_id: a, type: empty}\n"
+              "  - {task_id: b, type: empty, upstream: a}\n"
+              "  - {task_id: c, type: empty, upstream: b}\n"
+              "  - {task_id: f1, type: empty, upstream: c, pool: p, pool_slots: 5}\n"
+              "  - {task_id: f2, type: empty, upstream: c, pool: p, pool_slots: 5}\n"
+              "  - {task_id: f3, type: empty, upstream: c, pool: p, pool_slots: 5}\n"
+              "  - {task_id: f4, type: empty, upstream: c, pool: p, pool_slots: 5}\n"
+              "  - {task_id: j, type: empty, upstream: [f1, f2, f3, f4]}\n"
+              "  - {task_id: s, type: shell, command: \"echo ran-s\", upstream: j}\n"
+              "  - {task_id: z, type: empty, upstream: s}\n");
+    assert_int_equal(spate_scheduler_tick(s, now), SPATE_OK);
+    spate_sched_run_t r;
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "em"), "m", now, now, &r),
+        SPATE_OK);
+    forks_seen = 0;
+    spate_sched_after_fork_hook = count_fork;
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    /* one tick: the whole empty part is done, only busy was forked */
+    static const char *const empties[] = {"a", "b", "c", "f1", "f2", "f3", "f4", "j"};
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(empties); i++)
+        assert_empty_done(s, "m", empties[i], now);
+    int64_t first = now;
+    assert_int_equal(forks_seen, 1);
+    assert_int_equal(s->nkids, 1);
+    assert_int_equal(get_ti(s, "em", "m", "busy").state, SPATE_TI_RUNNING);
+    assert_int_equal(get_ti(s, "em", "m", "s").state, SPATE_TI_SCHEDULED); /* the worker is taken */
+    assert_int_equal(get_ti(s, "em", "m", "z").state, SPATE_TI_NONE);
+    run_until_done(s, "em", "m", &now);
+    spate_sched_after_fork_hook = NULL;
+    assert_int_equal(get_run(s, "em", "m").state, SPATE_RUN_SUCCESS);
+    assert_int_equal(forks_seen, 2); /* busy and s, nothing else */
+    for (size_t i = 0; i < SPATE_ARRAY_LEN(empties); i++)
+        assert_empty_done(s, "m", empties[i], first);
+    spate_sched_ti_t st = get_ti(s, "em", "m", "s");
+    assert_int_equal(st.state, SPATE_TI_SUCCESS);
+    assert_int_equal(st.try_number, 1);
+    spate_sched_ti_t z = get_ti(s, "em", "m", "z");
+    assert_empty_done(s, "m", "z", z.start_ms);
+    assert_true(z.start_ms >= st.end_ms);
+    /* log files: the two shell tasks', none for an empty task */
+    char dirs[256], log[256];
+    log_dirs("em", "m", dirs, sizeof dirs);
+    assert_string_equal(dirs, "busy s ");
+    read_log("em", "m", "s", 1, log, sizeof log);
+    assert_non_null(strstr(log, "ran-s\n"));
+
+    /* A SCHEDULED row left from before (a re-queued try, an older
+     * scheduler) is settled the same way, no fork either. */
+    assert_int_equal(
+        spate_sched_manual_run(s->db, spate_sched_dagbag_get(s->bag, "em"), "m2", now, now, &r),
+        SPATE_OK);
+    spate_sched_ti_t pre = {.state = SPATE_TI_SCHEDULED, .max_tries = 1, .exit_code = -1};
+    snprintf(pre.dag_id, sizeof pre.dag_id, "em");
+    snprintf(pre.run_id, sizeof pre.run_id, "m2");
+    snprintf(pre.task_id, sizeof pre.task_id, "a");
+    snprintf(pre.pool, sizeof pre.pool, "default_pool");
+    assert_int_equal(spate_sched_db_ti_put(s->db, &pre), SPATE_OK);
+    forks_seen = 0;
+    spate_sched_after_fork_hook = count_fork;
+    assert_int_equal(spate_scheduler_tick(s, ++now), SPATE_OK);
+    assert_empty_done(s, "m2", "a", now);
+    assert_empty_done(s, "m2", "j", now);
+    assert_int_equal(forks_seen, 1); /* busy; s waits for the worker */
+    run_until_done(s, "em", "m2", &now);
+    spate_sched_after_fork_hook = NULL;
+    assert_int_equal(forks_seen, 2); /* + s */
+    assert_int_equal(get_run(s, "em", "m2").state, SPATE_RUN_SUCCESS);
+    log_dirs("em", "m2", dirs, sizeof dirs);
+    assert_string_equal(dirs, "busy s ");
+    spate_scheduler_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trigger_table),
@@ -1107,6 +1229,7 @@ int main(void) {
         cmocka_unit_test(test_backfill_then_schedule),
         cmocka_unit_test(test_proc_stat_starttime),
         cmocka_unit_test(test_dead_try_pid_start_time),
+        cmocka_unit_test(test_empty_in_scheduler),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
