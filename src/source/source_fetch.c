@@ -294,8 +294,8 @@ static try_outcome_t fetch_try(fetch_t *f, json_t **rootp, json_t **resultsp, bo
     spate_log(SPATE_LOG_DEBUG, "fetch", "%s: HTTP %ld, %zu bytes in %" PRId64 " ms", f->url.data,
               status, f->body.len, spate_mono_ms() - t0);
 
-    json_error_t jerr;
-    json_t *root = f->body.len ? json_loadb(f->body.data, f->body.len, 0, &jerr) : NULL;
+    spate_json_error_t jerr;
+    json_t *root = f->body.len ? spate_json_loadb(f->body.data, f->body.len, &jerr) : NULL;
     keep_body_error(f, root);
     if (status < 200 || status > 299) {
         set_err(why, whylen, "HTTP %ld", status);

@@ -274,10 +274,10 @@ err:
 
 spate_status_t spate_format_user_text(const char *json, size_t len, spate_buf_t *out, char *err,
                                       size_t errlen) {
-    json_error_t jerr;
-    /* DECODE_ANY so that "42" is reported as "expected an object, got an
+    spate_json_error_t jerr;
+    /* Any value, so that "42" is reported as "expected an object, got an
      * integer" rather than as a parse error. */
-    json_t *root = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+    json_t *root = spate_json_loadb(json, len, &jerr);
     if (!root) {
         set_err(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                 jerr.text);

@@ -1005,8 +1005,8 @@ static spate_stream_verdict_t run_json(spate_stream_record_t *rec, spate_stream_
     json_decref(rec->value);
     rec->value = NULL;
     if (!rec->bytes) return failf(r, 0, "json: the message has no value (null)");
-    json_error_t je;
-    json_t *v = json_loadb(rec->bytes, rec->len, JSON_DECODE_ANY, &je);
+    spate_json_error_t je;
+    json_t *v = spate_json_loadb(rec->bytes, rec->len, &je);
     if (!v)
         return failf(r, 0, "json: invalid JSON at line %d column %d: %s", je.line, je.column,
                      je.text);
@@ -1025,8 +1025,8 @@ static spate_stream_verdict_t run_format_user(const stream_step_t *st, spate_str
     spate_buf_reset(&r->scratch);
     if (spate_format_user(rec->value, &r->scratch, why, sizeof why) != SPATE_OK)
         return failf(r, st->line, "format_user: %s", why);
-    json_error_t je;
-    json_t *v = json_loadb(r->scratch.data, r->scratch.len, 0, &je);
+    spate_json_error_t je;
+    json_t *v = spate_json_loadb(r->scratch.data, r->scratch.len, &je);
     if (!v) return failf(r, st->line, "format_user: cannot read its own output: %s", je.text);
     json_decref(rec->value);
     rec->value = v;

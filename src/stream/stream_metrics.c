@@ -122,7 +122,7 @@ void srun_metrics_log(srun_job_t *j, int64_t now_ms) {
 /* ---- Prometheus text ---- */
 
 /* The families, in output order. */
-enum { F_IN, F_OUT, F_DROPPED, F_FAILED, F_DEAD, F_INFLIGHT, F_LAG, F_LATENCY, F_N };
+enum { F_IN, F_OUT, F_DROPPED, F_FAILED, F_DEAD, F_INFLIGHT, F_LAG, F_LATENCY, F_NUDGES, F_N };
 _Static_assert(F_N == SRUN_PROM_FAMILIES, "SRUN_PROM_FAMILIES must count the families");
 
 static const struct {
@@ -140,6 +140,8 @@ static const struct {
     [F_LAG] = {"spate_stream_lag", "gauge",
                "Messages behind the high watermark, per partition (from the commit point)."},
     [F_LATENCY] = {"spate_stream_sink_latency_seconds", "histogram", "From sink write to settled."},
+    [F_NUDGES] = {"spate_stream_fetch_nudges_total", "counter",
+                  "Requests sent to wake librdkafka's fetcher while lagging (librdkafka < 2.4)."},
 };
 
 /* A label value with \, " and newline escaped, as the format requires. */
@@ -202,6 +204,11 @@ static void render_samples(srun_job_t *j, spate_buf_t fam[F_N]) {
     spate_buf_printf(h, "} %g\n", (double)j->c.hist_sum_us / 1e6);
     put_sample_head(h, hn, "_count", name);
     spate_buf_printf(h, "} %llu\n", (unsigned long long)cum);
+    if (j->nudger) j->nudges = srun_nudger_sent(j->nudger);
+    if (srun_fetch_needs_nudger()) {
+        put_sample_head(&fam[F_NUDGES], families[F_NUDGES].name, "", name);
+        spate_buf_printf(&fam[F_NUDGES], "} %llu\n", (unsigned long long)j->nudges);
+    }
 }
 
 void srun_metrics_render(srun_job_t *j) {

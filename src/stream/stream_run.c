@@ -446,15 +446,18 @@ static rd_kafka_t *consumer_new(srun_job_t *j, char *err, size_t errlen) {
      * then what spate manages (the loader refuses those in the file). */
     const char *defaults[][2] = {
         {"broker.address.family", "v4"},
-        /* Prefetch. librdkafka 2.0 refills a full queue only on its own
-         * schedule, so throughput scales with this bound (bench, 60 k
-         * users: 2 MiB 8.4 k rec/s at 27 MiB RSS; 4 MiB 15 k at 33 MiB;
-         * 8 MiB 27 k at 39 MiB). 8 MiB trades memory for speed. */
-        {"queued.max.messages.kbytes", "8192"},
+        /* Prefetch bound. librdkafka < 2.4 refills a full queue only
+         * when its broker thread wakes, so the job nudges it
+         * (stream_fetch.c); with that, a small queue keeps up. */
+        {"queued.max.messages.kbytes", "2048"},
         {"client.id", "spate-stream"},
     };
     for (size_t i = 0; i < SPATE_ARRAY_LEN(defaults); i++)
         if (!conf_set(conf, defaults[i][0], defaults[i][1], err, errlen)) goto fail;
+    /* librdkafka >= 2.4 refills a drained queue after this long by
+     * itself; older ones need the nudger (stream_fetch.c). */
+    if (!srun_fetch_needs_nudger() && !conf_set(conf, "fetch.queue.backoff.ms", "10", err, errlen))
+        goto fail;
     for (size_t i = 0; i < s->nprops; i++)
         if (!conf_set(conf, s->props[i].key, s->props[i].value, err, errlen)) goto fail;
     if (!conf_set(conf, "bootstrap.servers", s->bootstrap, err, errlen) ||
@@ -520,6 +523,38 @@ static void handle(srun_job_t *j, rd_kafka_message_t *m) {
     spate_stream_record_clear(&j->rec);
 }
 
+/* While the job has a backlog, asks the nudger (stream_fetch.c) to wake
+ * the fetchers of the lagging partitions: soon when the consumer queue ran
+ * dry (starved), now and then while it still has records. */
+#define NUDGE_STARVED_MS 2
+#define NUDGE_LAGGING_MS 20
+static void maybe_nudge(srun_job_t *j, bool starved, int64_t now) {
+    if (!j->nudger || j->paused) return;
+    if (now - j->last_nudge_ms < (starved ? NUDGE_STARVED_MS : NUDGE_LAGGING_MS)) return;
+    j->last_nudge_ms = now;
+    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < j->nparts; i++)
+        if (j->parts[i]->assigned)
+            rd_kafka_topic_partition_list_add(pos, j->parts[i]->topic, j->parts[i]->partition);
+    rd_kafka_topic_partition_list_t *lagging = rd_kafka_topic_partition_list_new(pos->cnt);
+    if (pos->cnt && rd_kafka_position(j->rk, pos) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < pos->cnt; i++) {
+            int64_t lo, hi;
+            const rd_kafka_topic_partition_t *t = &pos->elems[i];
+            if (t->offset < 0 ||
+                rd_kafka_get_watermark_offsets(j->rk, t->topic, t->partition, &lo, &hi) ||
+                hi <= t->offset)
+                continue;
+            rd_kafka_topic_partition_list_add(lagging, t->topic, t->partition);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(pos);
+    if (lagging->cnt)
+        srun_nudger_kick(j->nudger, lagging); /* takes it */
+    else
+        rd_kafka_topic_partition_list_destroy(lagging);
+}
+
 static void job_loop(srun_job_t *j) {
     const spate_stream_delivery_t *d = &j->conf->delivery;
     int64_t last_commit = spate_mono_ms(), last_render = 0;
@@ -537,13 +572,18 @@ static void job_loop(srun_job_t *j) {
             }
             j->sink->poll(j->sink_state, 5);
         } else {
+            bool dry = false; /* the consumer queue ran empty */
             for (int n = 0; n < BATCH && !j->fatal; n++) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(j->rk, n == 0 ? wait : 0);
-                if (!m) break;
+                if (!m) {
+                    dry = true;
+                    break;
+                }
                 handle(j, m);
                 rd_kafka_message_destroy(m);
                 if (j->inflight >= d->max_in_flight) break;
             }
+            maybe_nudge(j, dry, spate_mono_ms());
         }
         if (!j->paused && j->inflight >= d->max_in_flight)
             set_paused(j, true);
@@ -573,6 +613,9 @@ static void *job_thread(void *arg) {
         srun_fatal(j, "%lld records still unsettled after %d ms; their offsets stay uncommitted",
                    (long long)j->inflight, DRAIN_MS);
     commit(j, NULL, true);
+    if (j->nudger) j->nudges = srun_nudger_sent(j->nudger);
+    srun_nudger_free(j->nudger);
+    j->nudger = NULL;
     rd_kafka_consumer_close(j->rk); /* revokes: drain (nothing left) and commit */
     if (j->dlq) {
         if (rd_kafka_flush(j->dlq, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -624,6 +667,7 @@ static const srun_sink_ops_t *sink_for(const spate_stream_job_t *jc, char *err, 
 static void job_free(srun_job_t *j) {
     if (!j) return;
     if (j->sink_state) j->sink->close(j->sink_state);
+    srun_nudger_free(j->nudger); /* before its consumer */
     if (j->rk) rd_kafka_destroy(j->rk);
     if (j->dlq) rd_kafka_destroy(j->dlq);
     for (size_t i = 0; i < j->nparts; i++) part_free(j->parts[i]);
@@ -691,6 +735,10 @@ spate_status_t spate_stream_run(const spate_stream_pipeline_t *p, const spate_st
             st = SPATE_ERR;
             goto out;
         }
+        if (srun_fetch_needs_nudger() && !(j->nudger = srun_nudger_new(j->rk)))
+            spate_log(SPATE_LOG_WARN, LOGC,
+                      "job %s: no fetch nudger thread; consuming at librdkafka's pace",
+                      j->conf->name);
         if (j->want_prom) srun_metrics_render(j);
     }
     if (o->metrics_addr) {

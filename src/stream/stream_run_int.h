@@ -30,6 +30,7 @@
 #define SPATE_STREAM_RUN_INT_H
 
 #include "stream.h"
+#include "stream_fetch.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -86,7 +87,7 @@ extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout, sr
  * with the reason in err for what windows cannot do yet. */
 const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err, size_t errlen);
 
-#define SRUN_PROM_FAMILIES 8 /* metric families of /metrics (stream_metrics.c) */
+#define SRUN_PROM_FAMILIES 9 /* metric families of /metrics (stream_metrics.c) */
 
 struct srun_job {
     const spate_stream_job_t *conf;
@@ -101,6 +102,9 @@ struct srun_job {
     bool paused;      /* backpressure: every assigned partition paused */
     bool fatal;       /* a sink failed for good: stop the job, exit 1 */
     int64_t dlq_pending;
+    srun_nudger_t *nudger; /* librdkafka < 2.4: see stream_fetch.c; else NULL */
+    int64_t last_nudge_ms;
+    uint64_t nudges; /* sent by the nudger, as of the last metrics render */
     spate_stream_runner_t runner;
     spate_stream_record_t rec;
     srun_counters_t c;

@@ -161,8 +161,8 @@ static void test_json_step(void **state) {
 
     run1(p, "{\"a\":1", &res);
     assert_int_equal(res.v, SPATE_STREAM_FAIL);
-    assert_string_equal(res.reason,
-                        "json: invalid JSON at line 1 column 6: '}' expected near end of file");
+    assert_string_equal(
+        res.reason, "json: invalid JSON at line 1 column 7: ',' or '}' expected near end of input");
     assert_int_equal(res.line, 0);
 
     run1(p, "[1,2]", &res);
