@@ -449,7 +449,7 @@ static rd_kafka_t *consumer_new(srun_job_t *j, char *err, size_t errlen) {
         /* Prefetch bound. librdkafka < 2.4 refills a full queue only
          * when its broker thread wakes, so the job nudges it
          * (stream_fetch.c); with that, a small queue keeps up. */
-        {"queued.max.messages.kbytes", "2048"},
+        {"queued.max.messages.kbytes", "1024"},
         {"client.id", "spate-stream"},
     };
     for (size_t i = 0; i < SPATE_ARRAY_LEN(defaults); i++)

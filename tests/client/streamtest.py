@@ -98,8 +98,23 @@ class Processor:
     def alive(self):
         return self.proc.poll() is None
 
+    def catches_sigterm(self):
+        """True once the process has its SIGTERM handler (SigCgt bit 15):
+        a SIGTERM before that kills it outright, as any program."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+        except OSError:
+            pass
+        return False
+
     def stop(self):
         """SIGTERM; must exit 0 within 60 s."""
+        deadline = time.monotonic() + 30
+        while not self.catches_sigterm() and self.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout=60)

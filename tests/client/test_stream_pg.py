@@ -261,15 +261,18 @@ class PgSink(unittest.TestCase):
         self.assertEqual(len(self.dlq(topic + "_dlq")), 2)
         log(f"{mode}: the replay of {N} users left {rows} rows")
 
-        # 3. kill -9 mid-stream, restart
+        # 3. kill -9 mid-stream, restart. Half of the users go in after
+        #    the kill: the job can store all it has before the test sees a
+        #    first commit, and the restarted job must still have work.
         before = 2 * N + 3
-        self.produce(topic, self.user_msgs(N, 2 * N))
+        self.produce(topic, self.user_msgs(N, N + N // 2))
         proc = Processor(cfg)
         done = self.wait_progress(topic, group, before + 1, proc)
         proc.kill9()
         mid = sum(self.offsets(topic, group)[0])
+        self.produce(topic, self.user_msgs(N + N // 2, 2 * N))
         log(f"{mode}: killed -9 after {mid - before} of {N} new messages were committed"
-            f" (first commit seen at {done - before})")
+            f" (first commit seen at {done - before}; {N // 2} produced after the kill)")
         proc = Processor(cfg)
         self.wait_caught_up(topic, group, proc)
         proc.stop()
