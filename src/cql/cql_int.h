@@ -247,8 +247,9 @@ void cql_system_select(cql_reply_t *rp, const cql_dml_t *d);
 
 /* Adopts fd (non-blocking) as a connection; NULL if it cannot be watched. */
 cql_conn_t *cql_conn_open(spate_cql_server_t *srv, int fd, const char *peer);
-/* Appends bytes as if read from the socket and handles every complete
- * frame; false when the connection was closed (and freed). */
+/* Appends bytes as if read from the socket, handles every complete frame
+ * and ends the loop turn (WAL write, held responses sent); false when the
+ * connection was closed (and freed). */
 bool cql_conn_input(cql_conn_t *c, const void *p, size_t n);
 void cql_conn_close(cql_conn_t *c);
 /* Forgets every prepared statement and user keyspace (in memory only). */

@@ -164,11 +164,15 @@ static void conn_watch(cql_conn_t *c) {
     spate_loop_watch(c->srv->loop, c->fd, want, conn_on_event, c);
 }
 
-/* In BATCH commit-log mode, whether responses must wait for the WAL
- * fsync of this loop turn (spate_cql_store_sync_due: 0 while any applied
- * write is unsynced). */
+/* Whether responses must wait for the end of this loop turn: while a
+ * write of the turn is only in the store's WAL buffer (it goes to the OS
+ * in store_before_sleep, one write(2) for the turn) and, in BATCH
+ * commit-log mode, until its fsync (spate_cql_store_sync_due: 0 while any
+ * applied write is unsynced). */
 static bool responses_held(const spate_cql_server_t *srv) {
-    return srv->conf.commitlog_batch && srv->store && spate_cql_store_sync_due(srv->store, 0) == 0;
+    if (!srv->store) return false;
+    return spate_cql_store_unflushed(srv->store) ||
+           (srv->conf.commitlog_batch && spate_cql_store_sync_due(srv->store, 0) == 0);
 }
 
 /* Writes what the socket takes; false when the connection was closed. */
@@ -1237,12 +1241,20 @@ cql_conn_t *cql_conn_open(spate_cql_server_t *srv, int fd, const char *peer) {
     return c;
 }
 
+static void store_before_sleep(spate_loop_t *l, void *ctx);
+
 bool cql_conn_input(cql_conn_t *c, const void *p, size_t n) {
+    spate_cql_server_t *srv = c->srv;
     if (spate_buf_append(&c->in, p, n) != SPATE_OK) {
         cql_conn_close(c);
         return false;
     }
-    return conn_process(c);
+    if (!conn_process(c)) return false;
+    /* The end of the loop turn: the WAL write, then the held responses. */
+    if (srv->store) store_before_sleep(srv->loop, srv);
+    for (cql_conn_t *x = srv->conns; x; x = x->next)
+        if (x == c) return true;
+    return false; /* closed while its responses were sent */
 }
 
 static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
@@ -1275,30 +1287,33 @@ static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
 /* Commit log sync                                                     */
 /* ------------------------------------------------------------------ */
 
-static void store_before_sleep(spate_loop_t *l, void *ctx);
-
 static void sync_timer_fired(spate_loop_t *l, void *ctx) {
     spate_cql_server_t *srv = ctx;
     srv->sync_timer = NULL;
     store_before_sleep(l, srv);
 }
 
-/* Runs once per loop turn, before epoll waits. BATCH: one fsync for every
- * write of the turn, then the held responses go out. PERIODIC: an fsync
- * when one is due, else a timer for when it will be. A failed fsync (the
- * store logged it) is retried in 100 ms; BATCH responses wait for it, so
- * nothing unsynced is ever acknowledged. */
+/* Runs once per loop turn, before epoll waits. Every write of the turn
+ * goes to the OS in one write(2) (spate_cql_store_flush_wal); BATCH: then
+ * one fsync for all of them. PERIODIC: an fsync when one is due, else a
+ * timer for when it will be. Then the held responses go out. A failed WAL
+ * write or fsync (the store logged it) is retried in 100 ms and the
+ * responses wait for it, so nothing is acknowledged before it is in the
+ * WAL (PERIODIC) or on disk (BATCH). */
 static void store_before_sleep(spate_loop_t *l, void *ctx) {
     spate_cql_server_t *srv = ctx;
+    bool held = responses_held(srv);
     int64_t now = spate_mono_ms();
     int64_t due = spate_cql_store_sync_due(srv->store, now);
-    if (due == 0 && spate_cql_store_sync(srv->store) != SPATE_OK) {
+    spate_status_t st = due == 0 ? spate_cql_store_sync(srv->store) /* includes the write */
+                                 : spate_cql_store_flush_wal(srv->store);
+    if (st != SPATE_OK) {
         if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
         return;
     }
     if (due > 0 && !srv->sync_timer)
         srv->sync_timer = spate_loop_timer(l, due, sync_timer_fired, srv);
-    if (due == 0 && srv->conf.commitlog_batch) {
+    if (held && !responses_held(srv)) {
         for (cql_conn_t *c = srv->conns, *n; c; c = n) {
             n = c->next;
             if (out_pending(c)) conn_flush(c);

@@ -68,8 +68,11 @@
  *
  * ---- Durability -------------------------------------------------------
  *
- * Writes go to the WAL with a write(2) each (they survive a crash of the
- * process), and are fsynced as Cassandra's commitlog_sync says:
+ * Writes go to RocksDB's WAL buffer (manual_wal_flush); the owner calls
+ * spate_cql_store_flush_wal() once per event-loop turn, before it
+ * acknowledges that turn's writes: one write(2) for all of them, after
+ * which they survive a crash of the process. They are fsynced as
+ * Cassandra's commitlog_sync says:
  *
  *   PERIODIC  a write is fsynced at most period_ms (default 10000) after
  *             it was applied: the owner calls spate_cql_store_tick() from a
@@ -166,9 +169,17 @@ void spate_cql_store_close(spate_cql_store_t *st);
 /* Durability                                                          */
 /* ------------------------------------------------------------------ */
 
-/* fsyncs the WAL when a mutation was applied since the last sync (else
- * returns at once, no system call). EIO (logged) when RocksDB fails; the
- * writes then stay unsynced and the next call retries. */
+/* Hands the WAL records of the mutations applied since the last call to
+ * the OS (one write(2); no system call when there are none): after it, an
+ * applied mutation survives a crash of the process. EIO (logged) when
+ * RocksDB fails; the records then stay buffered and the next call
+ * retries. Acknowledge a write only after this (or a sync) succeeded. */
+spate_status_t spate_cql_store_flush_wal(spate_cql_store_t *st);
+/* Whether an applied mutation awaits spate_cql_store_flush_wal. */
+bool spate_cql_store_unflushed(const spate_cql_store_t *st);
+/* Writes and fsyncs the WAL when a mutation was applied since the last
+ * sync (else returns at once, no system call). EIO (logged) when RocksDB
+ * fails; the writes then stay unsynced and the next call retries. */
 spate_status_t spate_cql_store_sync(spate_cql_store_t *st);
 /* Milliseconds until a sync is due at now_ms (spate_mono_ms()): -1 when
  * nothing is unsynced, 0 when due now (BATCH: whenever anything is). */
@@ -177,8 +188,9 @@ int64_t spate_cql_store_sync_due(const spate_cql_store_t *st, int64_t now_ms);
 spate_status_t spate_cql_store_tick(spate_cql_store_t *st, int64_t now_ms);
 
 typedef struct {
-    uint64_t applies; /* mutations written */
-    uint64_t syncs;   /* WAL fsyncs issued */
+    uint64_t applies;    /* mutations written */
+    uint64_t wal_writes; /* WAL buffer flushes without fsync */
+    uint64_t syncs;      /* WAL fsyncs issued */
 } spate_cql_store_stats_t;
 void spate_cql_store_stats(const spate_cql_store_t *st, spate_cql_store_stats_t *out);
 

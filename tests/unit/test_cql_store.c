@@ -1202,7 +1202,17 @@ static void test_sync_modes(void **state) {
     spate_cql_store_conf_t periodic = {.sync_mode = SPATE_CQL_STORE_SYNC_PERIODIC,
                                        .period_ms = 60000};
     fx_open(f, &periodic);
+    assert_false(spate_cql_store_unflushed(f->st));
     put1(f, 1, 9, 10, true, -1, NULL);
+    /* the WAL record waits in RocksDB's buffer until flush_wal: one
+     * write(2) per loop turn */
+    assert_true(spate_cql_store_unflushed(f->st));
+    assert_int_equal(spate_cql_store_flush_wal(f->st), SPATE_OK);
+    assert_false(spate_cql_store_unflushed(f->st));
+    assert_int_equal(spate_cql_store_flush_wal(f->st), SPATE_OK); /* nothing: no call */
+    spate_cql_store_stats(f->st, &s);
+    assert_int_equal(s.wal_writes, 1);
+    assert_int_equal(s.syncs, 0);
     now = spate_mono_ms(); /* after the write: due within the period */
     int64_t due = spate_cql_store_sync_due(f->st, now);
     assert_in_range(due, 59000, 60000);
