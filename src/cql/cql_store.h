@@ -100,9 +100,11 @@
  * jobs, no compression on L0 and L1 (young data, read most and rewritten
  * soon) and LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at
  * most 3 files of 1 MiB. The conf can change the cache and the cells
- * write buffer. A key with more than 64 merge operands in a memtable is
- * merged at write time (max_successive_merges), so a hot cell or row
- * never costs an unbounded merge on read.
+ * write buffer. A key written 64 times is folded (read back merged and
+ * written as one value; a table of 16384 counters tells, so a hot key
+ * sharing its counter with busy others may wait for the memtable flush,
+ * which folds too), so a hot cell or row never costs an unbounded merge
+ * on read.
  *
  * ---- Reads ------------------------------------------------------------
  *
@@ -191,6 +193,7 @@ typedef struct {
     uint64_t applies;    /* mutations written */
     uint64_t wal_writes; /* WAL buffer flushes without fsync */
     uint64_t syncs;      /* WAL fsyncs issued */
+    uint64_t folds;      /* hot keys folded into one value */
 } spate_cql_store_stats_t;
 void spate_cql_store_stats(const spate_cql_store_t *st, spate_cql_store_stats_t *out);
 

@@ -1177,6 +1177,38 @@ static void test_reopen(void **state) {
     assert_string_equal(dump_part(f, &T1, 1, 1010), want);
 }
 
+/* A key written again and again is folded every 64 writes (read back
+ * merged, written as one value): reads and last-write-wins are as if it
+ * had not been, before and after a flush and a reopen. */
+static void test_hot_keys(void **state) {
+    fx_t *f = *state;
+    spate_cql_store_stats_t s0, s1;
+    spate_cql_store_stats(f->st, &s0);
+    put1(f, 9, 1, 5, true, -1, NULL);
+    char v[32];
+    for (int i = 1; i <= 200; i++) {
+        snprintf(v, sizeof v, "v%d", i);
+        put1(f, 9, 1, 100 + i * 10, false, 2, v);
+        if (i == 100) put1(f, 9, 2, 7, true, 2, "other row");
+    }
+    spate_cql_store_stats(f->st, &s1);
+    assert_in_range(s1.folds - s0.folds, 3, 4); /* 202 writes of (9,1): every 64th */
+    assert_string_equal(dump_part(f, &T1, 9, 1000),
+                        "9:1 M@5 c2=v200@2100 | 9:2 M@7 c2=other row@7");
+    /* an older write still loses, a newer tombstone still wins */
+    put1(f, 9, 1, 1000, false, 2, "old");
+    assert_string_equal(dump_part(f, &T1, 9, 1000),
+                        "9:1 M@5 c2=v200@2100 | 9:2 M@7 c2=other row@7");
+    put1(f, 9, 1, 3000, false, 2, NULL);
+    assert_string_equal(dump_part(f, &T1, 9, 1000), "9:1 M@5 | 9:2 M@7 c2=other row@7");
+    assert_int_equal(spate_cql_store_flush(f->st), SPATE_OK);
+    for (int i = 0; i < 70; i++) put1(f, 9, 1, 2000 + i, false, 2, "older than the tombstone");
+    assert_string_equal(dump_part(f, &T1, 9, 1000), "9:1 M@5 | 9:2 M@7 c2=other row@7");
+    fx_close(f);
+    fx_open(f, NULL);
+    assert_string_equal(dump_part(f, &T1, 9, 1000), "9:1 M@5 | 9:2 M@7 c2=other row@7");
+}
+
 static void test_sync_modes(void **state) {
     fx_t *f = *state;
     spate_cql_store_stats_t s;
@@ -1625,6 +1657,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_static_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tables_and_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hot_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_random, setup, teardown),
