@@ -668,7 +668,12 @@ static void job_free(srun_job_t *j) {
     if (!j) return;
     if (j->sink_state) j->sink->close(j->sink_state);
     srun_nudger_free(j->nudger); /* before its consumer */
-    if (j->rk) rd_kafka_destroy(j->rk);
+    /* A job that ran was closed by job_thread. One that never ran (another
+     * job or the metrics server failed to start) must not be closed here:
+     * rd_kafka_consumer_close would serve a pending assignment to
+     * rebalance_cb, whose rd_kafka_assign then never returns while the
+     * group handler terminates (a hang seen in test_up's crash test). */
+    if (j->rk) rd_kafka_destroy_flags(j->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     if (j->dlq) rd_kafka_destroy(j->dlq);
     for (size_t i = 0; i < j->nparts; i++) part_free(j->parts[i]);
     free(j->parts);
