@@ -45,7 +45,7 @@
  */
 #include "cql_store.h"
 
-#include <rocksdb/c.h>
+#include "cql_rocksdb.h" /* RocksDB's C API, through dlopen */
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,6 +445,11 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
     if (c.period_ms == 0) c.period_ms = DEFAULT_PERIOD_MS;
     if (c.block_cache_bytes == 0) c.block_cache_bytes = DEFAULT_CACHE;
     if (c.write_buffer_bytes == 0) c.write_buffer_bytes = DEFAULT_WRITE_BUFFER;
+    char lerr[300];
+    if (cql_rocksdb_load(lerr, sizeof lerr) != SPATE_OK) {
+        set_err(err, errlen, "cql store: %s: %s", dir, lerr);
+        return SPATE_ERR;
+    }
 
     spate_cql_store_t *st = spate_xcalloc(1, sizeof *st);
     st->hot = spate_xcalloc(HOT_SLOTS, sizeof *st->hot);
