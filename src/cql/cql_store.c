@@ -76,6 +76,11 @@ static const char *const cf_names[NCF] = {"default", SPATE_CQL_STORE_CF_CELLS,
 #define HOT_MERGES 64
 #define HOT_SLOTS 16384 /* a power of two */
 
+typedef struct {
+    uint32_t tag; /* the key's hash >> 32: whose count this is */
+    uint32_t n;   /* its writes since the last fold */
+} hot_slot_t;
+
 struct spate_cql_store {
     rocksdb_t *db;
     rocksdb_column_family_handle_t *cf[NCF];
@@ -88,12 +93,8 @@ struct spate_cql_store {
     int64_t period_ms;
     bool unsynced;
     int64_t unsynced_since_ms;
-    bool unflushed; /* applied writes still in RocksDB's WAL buffer */
-    /* hot-key counters: slot = hash & (HOT_SLOTS - 1); tag = hash >> 32 */
-    struct {
-        uint32_t tag;
-        uint32_t n;
-    } * hot;
+    bool unflushed;  /* applied writes still in RocksDB's WAL buffer */
+    hot_slot_t *hot; /* HOT_SLOTS counters: slot = hash & (HOT_SLOTS - 1) */
     spate_cql_store_stats_t stats;
     /* the last freed iterator, its RocksDB objects released and its
      * buffers kept for the next iter_open (a point read then allocates
@@ -760,7 +761,7 @@ static void merge_key(spate_cql_mutation_t *m, int cf, const char *k, size_t kn,
                       size_t vn) {
     rocksdb_writebatch_merge_cf(m->wb, m->st->cf[cf], k, kn, v, vn);
     uint64_t h = key_hash(k, kn) ^ (uint64_t)cf;
-    __typeof__(m->st->hot[0]) *slot = &m->st->hot[h & (HOT_SLOTS - 1)];
+    hot_slot_t *slot = &m->st->hot[h & (HOT_SLOTS - 1)];
     uint32_t tag = (uint32_t)(h >> 32);
     if (slot->tag != tag) {
         slot->tag = tag;
@@ -784,13 +785,14 @@ static void batch_merge(spate_cql_mutation_t *m, int cf) {
  * newer operands still merge on top of it. A failure only leaves the
  * operands in place (logged). */
 static void fold_hot(spate_cql_store_t *st, spate_cql_mutation_t *m) {
-    const char *p = m->fold.data, *end = m->fold.data + m->fold.len;
-    while (p && p + 5 <= end) {
-        int cf = (uint8_t)p[0];
-        uint32_t kn = ((uint32_t)(uint8_t)p[1] << 24) | ((uint32_t)(uint8_t)p[2] << 16) |
-                      ((uint32_t)(uint8_t)p[3] << 8) | (uint8_t)p[4];
-        const char *k = p + 5;
-        p = k + kn;
+    spate_rd_t rd;
+    spate_rd_init(&rd, m->fold.data, m->fold.len);
+    uint8_t cf;
+    uint32_t kn;
+    const uint8_t *kp;
+    while (spate_rd_u8(&rd, &cf) == SPATE_OK && spate_rd_u32(&rd, &kn) == SPATE_OK &&
+           spate_rd_bytes(&rd, kn, &kp) == SPATE_OK) {
+        const char *k = (const char *)kp;
         char *err = NULL;
         size_t vn = 0;
         char *v = rocksdb_get_cf(st->db, st->ro, st->cf[cf], k, kn, &vn, &err);

@@ -168,6 +168,24 @@ static void dlq_produce(srun_job_t *j, dlq_ctx_t *ctx, const void *key, size_t k
     }
 }
 
+static char *dup_bytes(const void *p, size_t n) {
+    char *d = spate_xmalloc(n ? n : 1);
+    memcpy(d, p, n);
+    return d;
+}
+
+void srun_orig_keep(srun_orig_t *o, const rd_kafka_message_t *m) {
+    *o = (srun_orig_t){0};
+    if (m->key) o->key = dup_bytes(m->key, o->klen = m->key_len);
+    if (m->payload) o->val = dup_bytes(m->payload, o->vlen = m->len);
+}
+
+void srun_orig_free(srun_orig_t *o) {
+    free(o->key);
+    free(o->val);
+    *o = (srun_orig_t){0};
+}
+
 void srun_fail(srun_job_t *j, srun_token_t tok, const char *reason, const void *key, size_t klen,
                const void *val, size_t vlen) {
     j->c.failed++;

@@ -124,6 +124,14 @@ void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns);
  * key and value and the reason (settled once delivered), or, without a
  * dead-letter topic, logged, counted and settled. m may be NULL when the
  * caller passes the bytes instead. */
+/* A message's original key and value, copied by a sink that settles the
+ * record later, so that a failure can still dead-letter the bytes. */
+typedef struct {
+    char *key, *val; /* NULL when the message had none */
+    size_t klen, vlen;
+} srun_orig_t;
+void srun_orig_keep(srun_orig_t *o, const rd_kafka_message_t *m);
+void srun_orig_free(srun_orig_t *o);
 void srun_fail(srun_job_t *j, srun_token_t tok, const char *reason, const void *key, size_t klen,
                const void *val, size_t vlen);
 /* Marks the job failed for good (the sink cannot go on). */

@@ -55,9 +55,8 @@ typedef struct creq {
     struct creq *next;
     struct csink *s;
     srun_token_t tok;
-    json_t *value; /* a reference */
-    char *key, *val;
-    size_t klen, vlen;
+    json_t *value;    /* a reference */
+    srun_orig_t orig; /* for the dead letter */
     int64_t tries;
     int64_t start_ns;
     int64_t due_ms;
@@ -159,13 +158,12 @@ fail:
 
 static void req_free(creq_t *r) {
     json_decref(r->value);
-    free(r->key);
-    free(r->val);
+    srun_orig_free(&r->orig);
     free(r);
 }
 
 static void req_fail(creq_t *r, const char *reason) {
-    srun_fail(r->s->j, r->tok, reason, r->key, r->klen, r->val, r->vlen);
+    srun_fail(r->s->j, r->tok, reason, r->orig.key, r->orig.klen, r->orig.val, r->orig.vlen);
     req_free(r);
 }
 
@@ -415,16 +413,7 @@ static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m,
     r->s = s;
     r->tok = tok;
     r->value = json_incref(value);
-    if (m->key) {
-        r->key = spate_xmalloc(m->key_len ? m->key_len : 1);
-        memcpy(r->key, m->key, m->key_len);
-        r->klen = m->key_len;
-    }
-    if (m->payload) {
-        r->val = spate_xmalloc(m->len ? m->len : 1);
-        memcpy(r->val, m->payload, m->len);
-        r->vlen = m->len;
-    }
+    srun_orig_keep(&r->orig, m);
     r->start_ns = spate_mono_ns();
     req_send(r);
 }

@@ -103,9 +103,8 @@
 typedef struct prow {
     struct prow *next;
     srun_token_t tok;
-    json_t *value; /* a reference */
-    char *key, *val;
-    size_t klen, vlen;
+    json_t *value;    /* a reference */
+    srun_orig_t orig; /* for the dead letter */
     int64_t start_ns;
     bool solo; /* redo alone: an unattributed row error hit its batch */
 } prow_t;
@@ -177,13 +176,12 @@ typedef struct {
 
 static void row_free(prow_t *r) {
     json_decref(r->value);
-    free(r->key);
-    free(r->val);
+    srun_orig_free(&r->orig);
     free(r);
 }
 
 static void row_fail(psink_t *s, prow_t *r, const char *reason) {
-    srun_fail(s->j, r->tok, reason, r->key, r->klen, r->val, r->vlen);
+    srun_fail(s->j, r->tok, reason, r->orig.key, r->orig.klen, r->orig.val, r->orig.vlen);
     row_free(r);
 }
 
@@ -1157,16 +1155,7 @@ static void psink_write(void *state, json_t *value, const rd_kafka_message_t *m,
     prow_t *r = spate_xcalloc(1, sizeof *r);
     r->tok = tok;
     r->value = json_incref(value);
-    if (m->key) {
-        r->key = spate_xmalloc(m->key_len ? m->key_len : 1);
-        memcpy(r->key, m->key, m->key_len);
-        r->klen = m->key_len;
-    }
-    if (m->payload) {
-        r->val = spate_xmalloc(m->len ? m->len : 1);
-        memcpy(r->val, m->payload, m->len);
-        r->vlen = m->len;
-    }
+    srun_orig_keep(&r->orig, m);
     r->start_ns = spate_mono_ns();
     push_back(s, r);
 }
