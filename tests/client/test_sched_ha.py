@@ -25,7 +25,7 @@
 #       by" before the 6 s session timeout and no run is created while
 #       nobody leads; ZooKeeper restarted (same port and data): exactly one
 #       leads and runs resume; the leader stopped with SIGTERM (exit 0)
-#       resigns, so the other logs "became leader" within 3 s (not a
+#       resigns, so the other logs "became leader" within 5 s (not a
 #       session timeout) and creates the next runs; that leader frozen
 #       (SIGSTOP) past its session is replaced by a third scheduler, and
 #       woken (SIGCONT) it logs "lost leadership; standing by" and does not
@@ -336,7 +336,9 @@ class HA(unittest.TestCase):
         self.assertEqual(old.stop(), 0)
         self.scheds.remove(old)
         stopped = time.time()
-        wait_for(lambda: other.log().count("became leader") > before, 3, "the handover",
+        # Within 5 s, under the 6 s session: a resignation, not an expiry
+        # (3 s was missed once with the whole suite loading the machine).
+        wait_for(lambda: other.log().count("became leader") > before, 5, "the handover",
                  self.logs)
         handover = time.time() - stopped
         m = len(other.runs())
