@@ -96,6 +96,7 @@
     X(rocksdb_writebatch_clear) \
     X(rocksdb_writebatch_count) \
     X(rocksdb_writebatch_create) \
+    X(rocksdb_writebatch_create_from) \
     X(rocksdb_writebatch_data) \
     X(rocksdb_writebatch_delete_range_cf) \
     X(rocksdb_writebatch_destroy) \
@@ -191,6 +192,7 @@ spate_status_t cql_rocksdb_load(char *err, size_t errlen);
 #define rocksdb_writebatch_clear (*cql_rdb.rocksdb_writebatch_clear)
 #define rocksdb_writebatch_count (*cql_rdb.rocksdb_writebatch_count)
 #define rocksdb_writebatch_create (*cql_rdb.rocksdb_writebatch_create)
+#define rocksdb_writebatch_create_from (*cql_rdb.rocksdb_writebatch_create_from)
 #define rocksdb_writebatch_data (*cql_rdb.rocksdb_writebatch_data)
 #define rocksdb_writebatch_delete_range_cf (*cql_rdb.rocksdb_writebatch_delete_range_cf)
 #define rocksdb_writebatch_destroy (*cql_rdb.rocksdb_writebatch_destroy)

@@ -93,7 +93,12 @@ struct spate_cql_store {
     int64_t period_ms;
     bool unsynced;
     int64_t unsynced_since_ms;
-    bool unflushed;  /* applied writes still in RocksDB's WAL buffer */
+    bool unflushed; /* applied writes not yet in the OS (turn or WAL buffer) */
+    /* The turn: the serialized WriteBatch of every mutation applied since
+     * the last turn_write (RocksDB's rep: 8-byte sequence, u32 LE count,
+     * records), and the hot keys those mutations queued for folding */
+    spate_buf_t turn, turn_fold;
+    uint32_t turn_count;
     hot_slot_t *hot; /* HOT_SLOTS counters: slot = hash & (HOT_SLOTS - 1) */
     spate_cql_store_stats_t stats;
     /* the last freed iterator, its RocksDB objects released and its
@@ -425,6 +430,8 @@ static void store_free(spate_cql_store_t *st) {
     if (st->wo_sync != NULL) rocksdb_writeoptions_destroy(st->wo_sync);
     if (st->ro != NULL) rocksdb_readoptions_destroy(st->ro);
     free(st->hot);
+    spate_buf_free(&st->turn);
+    spate_buf_free(&st->turn_fold);
     free(st);
 }
 
@@ -539,8 +546,72 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
     return SPATE_OK;
 }
 
+static spate_status_t rocks_status(char *err, const char *what) {
+    if (err == NULL) return SPATE_OK;
+    spate_log(SPATE_LOG_ERROR, LOGC, "%s: %s", what, err);
+    rocksdb_free(err);
+    return SPATE_EIO;
+}
+
+#define TURN_HEADER 12            /* a WriteBatch rep's sequence and count */
+#define TURN_MAX_BYTES (4u << 20) /* a longer turn is written at once */
+
+/* Folds the hot keys the turn's mutations queued: each is read merged and
+ * written back as one value, which hides its operands from later reads.
+ * The value is what any read returns, so nothing changes for readers;
+ * newer operands still merge on top of it. A failure only leaves the
+ * operands in place (logged). */
+static void fold_hot(spate_cql_store_t *st) {
+    spate_rd_t rd;
+    spate_rd_init(&rd, st->turn_fold.data, st->turn_fold.len);
+    uint8_t cf;
+    uint32_t kn;
+    const uint8_t *kp;
+    while (spate_rd_u8(&rd, &cf) == SPATE_OK && spate_rd_u32(&rd, &kn) == SPATE_OK &&
+           spate_rd_bytes(&rd, kn, &kp) == SPATE_OK) {
+        const char *k = (const char *)kp;
+        char *err = NULL;
+        size_t vn = 0;
+        char *v = rocksdb_get_cf(st->db, st->ro, st->cf[cf], k, kn, &vn, &err);
+        if (err == NULL && v != NULL)
+            rocksdb_put_cf(st->db, st->wo, st->cf[cf], k, kn, v, vn, &err);
+        if (err != NULL) {
+            spate_log(SPATE_LOG_WARN, LOGC, "folding a hot key: %s", err);
+            rocksdb_free(err);
+        } else if (v != NULL) {
+            st->stats.folds++;
+        }
+        rocksdb_free(v);
+    }
+    spate_buf_reset(&st->turn_fold);
+}
+
+/* Writes the turn — every mutation applied since the last call — as one
+ * WriteBatch: one pass through RocksDB's write path (writer queue,
+ * sequence numbers, one WAL record) for all of them. Called before
+ * anything reads, before the WAL is flushed or synced, and when the turn
+ * grows past TURN_MAX_BYTES. On failure (logged) the turn stays for the
+ * next call: nothing of it was applied. */
+static spate_status_t turn_write(spate_cql_store_t *st) {
+    if (st->turn_count == 0) return SPATE_OK;
+    uint8_t *h = (uint8_t *)st->turn.data + 8; /* the count, u32 little-endian */
+    for (int i = 0; i < 4; i++) h[i] = (uint8_t)(st->turn_count >> (8 * i));
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create_from(st->turn.data, st->turn.len);
+    char *err = NULL;
+    rocksdb_write(st->db, st->wo, wb, &err);
+    rocksdb_writebatch_destroy(wb);
+    if (err != NULL) return rocks_status(err, "write");
+    st->stats.turn_writes++;
+    spate_buf_reset(&st->turn);
+    st->turn_count = 0;
+    if (st->turn_fold.len) fold_hot(st);
+    return SPATE_OK;
+}
+
 spate_status_t spate_cql_store_flush_wal(spate_cql_store_t *st) {
     if (!st->unflushed) return SPATE_OK;
+    spate_status_t rc = turn_write(st);
+    if (rc != SPATE_OK) return rc;
     char *err = NULL;
     rocksdb_flush_wal(st->db, 0, &err);
     st->stats.wal_writes++;
@@ -557,6 +628,8 @@ bool spate_cql_store_unflushed(const spate_cql_store_t *st) { return st->unflush
 
 spate_status_t spate_cql_store_sync(spate_cql_store_t *st) {
     if (!st->unsynced) return SPATE_OK;
+    spate_status_t rc = turn_write(st);
+    if (rc != SPATE_OK) return rc;
     char *err = NULL;
     rocksdb_flush_wal(st->db, 1, &err); /* writes the buffer, then fdatasync */
     st->stats.syncs++;
@@ -591,14 +664,8 @@ void spate_cql_store_close(spate_cql_store_t *st) {
     store_free(st);
 }
 
-static spate_status_t rocks_status(char *err, const char *what) {
-    if (err == NULL) return SPATE_OK;
-    spate_log(SPATE_LOG_ERROR, LOGC, "%s: %s", what, err);
-    rocksdb_free(err);
-    return SPATE_EIO;
-}
-
 spate_status_t spate_cql_store_flush(spate_cql_store_t *st) {
+    if (turn_write(st) != SPATE_OK) return SPATE_EIO;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
     rocksdb_flushoptions_set_wait(fo, 1);
     spate_status_t rc = SPATE_OK;
@@ -612,6 +679,7 @@ spate_status_t spate_cql_store_flush(spate_cql_store_t *st) {
 }
 
 spate_status_t spate_cql_store_compact(spate_cql_store_t *st) {
+    if (turn_write(st) != SPATE_OK) return SPATE_EIO;
     for (int i = 0; i < NCF; i++) rocksdb_compact_range_cf(st->db, st->cf[i], NULL, 0, NULL, 0);
     return SPATE_OK;
 }
@@ -777,36 +845,6 @@ static void merge_key(spate_cql_mutation_t *m, int cf, const char *k, size_t kn,
 
 static void batch_merge(spate_cql_mutation_t *m, int cf) {
     merge_key(m, cf, m->key.data, m->key.len, m->val.data, m->val.len);
-}
-
-/* Folds the hot keys a written mutation queued: each is read merged and
- * written back as one value, which hides its operands from later reads.
- * The value is what any read returns, so nothing changes for readers;
- * newer operands still merge on top of it. A failure only leaves the
- * operands in place (logged). */
-static void fold_hot(spate_cql_store_t *st, spate_cql_mutation_t *m) {
-    spate_rd_t rd;
-    spate_rd_init(&rd, m->fold.data, m->fold.len);
-    uint8_t cf;
-    uint32_t kn;
-    const uint8_t *kp;
-    while (spate_rd_u8(&rd, &cf) == SPATE_OK && spate_rd_u32(&rd, &kn) == SPATE_OK &&
-           spate_rd_bytes(&rd, kn, &kp) == SPATE_OK) {
-        const char *k = (const char *)kp;
-        char *err = NULL;
-        size_t vn = 0;
-        char *v = rocksdb_get_cf(st->db, st->ro, st->cf[cf], k, kn, &vn, &err);
-        if (err == NULL && v != NULL)
-            rocksdb_put_cf(st->db, st->wo, st->cf[cf], k, kn, v, vn, &err);
-        if (err != NULL) {
-            spate_log(SPATE_LOG_WARN, LOGC, "folding a hot key: %s", err);
-            rocksdb_free(err);
-        } else if (v != NULL) {
-            st->stats.folds++;
-        }
-        rocksdb_free(v);
-    }
-    spate_buf_reset(&m->fold);
 }
 
 /* Moves the row being built into the batch: one entry as the key it
@@ -1045,20 +1083,37 @@ spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t
     if (m->st != st) return SPATE_EINVAL;
     spate_status_t rc = row_flush(m);
     if (rc != SPATE_OK) return rc;
-    if (rocksdb_writebatch_count(m->wb) == 0) return SPATE_OK;
-    char *err = NULL;
-    rocksdb_write(st->db, st->wo, m->wb, &err);
-    if (err != NULL) {
+    int n = rocksdb_writebatch_count(m->wb);
+    if (n == 0) return SPATE_OK;
+    size_t len;
+    const char *rep = rocksdb_writebatch_data(m->wb, &len);
+    if (len < TURN_HEADER || (uint64_t)st->turn_count + (uint64_t)n > UINT32_MAX) {
         spate_buf_reset(&m->fold);
-        return rocks_status(err, "write");
+        return SPATE_EINVAL;
     }
+    if (st->turn_count == 0) {
+        spate_buf_reset(&st->turn);
+        rc = spate_buf_append(&st->turn, rep, TURN_HEADER); /* count set by turn_write */
+    }
+    size_t undo = st->turn.len, undo_fold = st->turn_fold.len;
+    if (rc == SPATE_OK) rc = spate_buf_append(&st->turn, rep + TURN_HEADER, len - TURN_HEADER);
+    if (rc == SPATE_OK) rc = spate_buf_append(&st->turn_fold, m->fold.data, m->fold.len);
+    spate_buf_reset(&m->fold);
+    if (rc != SPATE_OK) {
+        st->turn.len = undo;
+        st->turn_fold.len = undo_fold;
+        return rc;
+    }
+    st->turn_count += (uint32_t)n;
     st->stats.applies++;
     st->unflushed = true;
-    if (m->fold.len) fold_hot(st, m);
     if (!st->unsynced) {
         st->unsynced = true;
         st->unsynced_since_ms = spate_mono_ms();
     }
+    /* a failure leaves the turn for the next call, and the owner holds
+     * the answers until flush_wal succeeds: this write is not refused */
+    if (st->turn.len >= TURN_MAX_BYTES) (void)turn_write(st);
     return SPATE_OK;
 }
 
@@ -1298,6 +1353,8 @@ spate_status_t spate_cql_store_iter_open(spate_cql_store_t *st, const spate_cql_
         (q->after.p != NULL &&
          (q->after.len < 4 || be32((const uint8_t *)q->after.p) != q->schema->table_id)))
         return SPATE_EINVAL;
+    spate_status_t trc = turn_write(st); /* reads see every applied write */
+    if (trc != SPATE_OK) return trc;
     const spate_cql_key_schema_t *s = q->schema;
     spate_cql_store_iter_t *it = st->spare;
     if (it != NULL) {
@@ -1899,6 +1956,8 @@ spate_status_t spate_cql_store_count(spate_cql_store_t *st, const spate_cql_stor
 
 static spate_status_t delete_table(spate_cql_store_t *st, uint32_t table_id, bool drop) {
     if (table_id >= SPATE_CQL_STORE_META_TABLE) return SPATE_EINVAL;
+    spate_status_t trc = turn_write(st); /* the range deletes what was applied before */
+    if (trc != SPATE_OK) return trc;
     uint8_t lo[4], hi[4];
     put_be32(lo, table_id);
     put_be32(hi, table_id + 1);

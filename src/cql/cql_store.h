@@ -68,10 +68,16 @@
  *
  * ---- Durability -------------------------------------------------------
  *
- * Writes go to RocksDB's WAL buffer (manual_wal_flush); the owner calls
- * spate_cql_store_flush_wal() once per event-loop turn, before it
- * acknowledges that turn's writes: one write(2) for all of them, after
- * which they survive a crash of the process. They are fsynced as
+ * An applied mutation joins the turn: the serialized WriteBatch of every
+ * mutation applied since the last write of it. The turn is written to
+ * RocksDB as ONE WriteBatch (one pass through its write path, one WAL
+ * record, atomic) before anything reads, when it passes 4 MiB, and by
+ * flush_wal and sync. RocksDB keeps the WAL record in its buffer
+ * (manual_wal_flush); the owner calls spate_cql_store_flush_wal() once per
+ * event-loop turn, before it acknowledges that turn's writes: the turn's
+ * WriteBatch and one write(2) for all of it, after which it survives a
+ * crash of the process. A failure there (logged) leaves the turn for the
+ * next call, and the owner keeps the answers until one succeeds. They are fsynced as
  * Cassandra's commitlog_sync says:
  *
  *   PERIODIC  a write is fsynced at most period_ms (default 10000) after
@@ -190,7 +196,8 @@ int64_t spate_cql_store_sync_due(const spate_cql_store_t *st, int64_t now_ms);
 spate_status_t spate_cql_store_tick(spate_cql_store_t *st, int64_t now_ms);
 
 typedef struct {
-    uint64_t applies;    /* mutations written */
+    uint64_t applies;     /* mutations applied */
+    uint64_t turn_writes; /* WriteBatches written: one per turn (see Durability) */
     uint64_t wal_writes; /* WAL buffer flushes without fsync */
     uint64_t syncs;      /* WAL fsyncs issued */
     uint64_t folds;      /* hot keys folded into one value */
@@ -282,8 +289,10 @@ spate_status_t spate_cql_mutation_range_delete(spate_cql_mutation_t *m, const sp
                                                uint16_t neq, const spate_cql_kslice_t *start,
                                                const spate_cql_kslice_t *end);
 
-/* Writes the batch (WAL on, not synced: see Durability). The mutation is
- * left as it was (clear it to reuse it). EIO with RocksDB's reason logged. */
+/* Applies the batch: it joins the turn (see Durability), atomically with
+ * the rest of the turn; every later read sees it. The mutation is left as
+ * it was (clear it to reuse it). EINVAL for a mutation of another store,
+ * ENOMEM; RocksDB's own failures surface in flush_wal / sync. */
 spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t *m);
 
 /* ------------------------------------------------------------------ */

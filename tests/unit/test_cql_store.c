@@ -1192,6 +1192,9 @@ static void test_hot_keys(void **state) {
         if (i == 100) put1(f, 9, 2, 7, true, 2, "other row");
     }
     spate_cql_store_stats(f->st, &s1);
+    assert_int_equal(s1.folds, s0.folds); /* folded when the turn is written */
+    assert_int_equal(spate_cql_store_flush_wal(f->st), SPATE_OK);
+    spate_cql_store_stats(f->st, &s1);
     assert_in_range(s1.folds - s0.folds, 3, 4); /* 202 writes of (9,1): every 64th */
     assert_string_equal(dump_part(f, &T1, 9, 1000),
                         "9:1 M@5 c2=v200@2100 | 9:2 M@7 c2=other row@7");
@@ -1227,6 +1230,7 @@ static void test_sync_modes(void **state) {
     assert_int_equal(spate_cql_store_sync(f->st), SPATE_OK);
     spate_cql_store_stats(f->st, &s);
     assert_int_equal(s.applies, 3);
+    assert_int_equal(s.turn_writes, 1); /* the three as one WriteBatch */
     assert_int_equal(s.syncs, 1);
     assert_int_equal(spate_cql_store_sync_due(f->st, now), -1);
 
