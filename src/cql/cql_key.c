@@ -1295,7 +1295,9 @@ bool spate_cql_deletion_supersedes(const spate_cql_deletion_t *a, const spate_cq
 /* ------------------------------------------------------------------ */
 
 bool spate_cql_row_value_is(const void *p, size_t n) {
-    return p != NULL && n > 0 && *(const uint8_t *)p == SPATE_CQL_ROW_VALUE;
+    if (p == NULL || n == 0) return false;
+    uint8_t b = *(const uint8_t *)p;
+    return b == SPATE_CQL_ROW_VALUE || b == SPATE_CQL_ROW_VALUE_SHARED;
 }
 
 spate_status_t spate_cql_row_value_begin(spate_buf_t *out) {
@@ -1320,34 +1322,156 @@ spate_status_t spate_cql_row_value_put(spate_buf_t *out, spate_cql_key_kind_t ki
     return st == SPATE_OK ? spate_buf_append(out, cell.p, (size_t)cell.len) : st;
 }
 
+/* Whether entries e[0..n) can share one cell header: all live, or all
+ * expiring with one TTL and expiry, all at one timestamp. */
+static bool row_shared(const spate_cql_row_entry_t *e, size_t n) {
+    const spate_cql_cell_t *c0 = &e[0].cell;
+    if (c0->kind != SPATE_CQL_CELL_LIVE && c0->kind != SPATE_CQL_CELL_EXPIRING) return false;
+    for (size_t i = 1; i < n; i++) {
+        const spate_cql_cell_t *c = &e[i].cell;
+        if (c->kind != c0->kind || c->timestamp != c0->timestamp ||
+            (c0->kind == SPATE_CQL_CELL_EXPIRING &&
+             (c->ttl != c0->ttl || c->local_deletion_time != c0->local_deletion_time)))
+            return false;
+    }
+    return true;
+}
+
+spate_status_t spate_cql_row_value_encode(spate_buf_t *out, const spate_cql_row_entry_t *e,
+                                          size_t n) {
+    if (n == 0) return SPATE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        const spate_cql_row_entry_t *x = &e[i];
+        if ((x->kind != SPATE_CQL_KIND_ROW_MARKER && x->kind != SPATE_CQL_KIND_CELL) ||
+            (x->kind == SPATE_CQL_KIND_ROW_MARKER && x->cell.value.len > 0) ||
+            (x->cell.kind != SPATE_CQL_CELL_TOMBSTONE &&
+             (x->cell.value.p == NULL || x->cell.value.len < 0)) ||
+            (i > 0 &&
+             ((int)x->kind << 16 | x->column) <= ((int)e[i - 1].kind << 16 | e[i - 1].column)))
+            return SPATE_EINVAL;
+    }
+    size_t from = out->len;
+    spate_status_t st = SPATE_OK;
+    if (!row_shared(e, n)) {
+        spate_buf_t cell = SPATE_BUF_INIT;
+        st = spate_cql_row_value_begin(out);
+        for (size_t i = 0; i < n && st == SPATE_OK; i++) {
+            spate_buf_reset(&cell);
+            st = spate_cql_cell_encode(&cell, &e[i].cell);
+            if (st == SPATE_OK)
+                st = spate_cql_row_value_put(
+                    out, e[i].kind, e[i].column,
+                    (spate_slice_t){cell.data ? cell.data : "", (int32_t)cell.len});
+        }
+        spate_buf_free(&cell);
+    } else {
+        const spate_cql_cell_t *c0 = &e[0].cell;
+        uint8_t h[18];
+        size_t hn = 0;
+        h[hn++] = SPATE_CQL_ROW_VALUE_SHARED;
+        h[hn++] = (uint8_t)c0->kind;
+        put_be64(h + hn, (uint64_t)c0->timestamp);
+        hn += 8;
+        if (c0->kind == SPATE_CQL_CELL_EXPIRING) {
+            if (c0->ttl <= 0) return SPATE_EINVAL;
+            put_be32(h + hn, (uint32_t)c0->ttl);
+            put_be32(h + hn + 4, (uint32_t)c0->local_deletion_time);
+            hn += 8;
+        }
+        st = spate_buf_append(out, h, hn);
+        for (size_t i = 0; i < n && st == SPATE_OK; i++) {
+            uint8_t eh[8];
+            size_t en = 0;
+            eh[en++] = (uint8_t)e[i].kind;
+            if (e[i].kind == SPATE_CQL_KIND_CELL) {
+                eh[en++] = (uint8_t)(e[i].column >> 8);
+                eh[en++] = (uint8_t)e[i].column;
+                uint32_t len = (uint32_t)e[i].cell.value.len;
+                do {
+                    eh[en++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+                    len >>= 7;
+                } while (len);
+            }
+            st = spate_buf_append(out, eh, en);
+            if (st == SPATE_OK && e[i].kind == SPATE_CQL_KIND_CELL)
+                st = spate_buf_append(out, e[i].cell.value.p, (size_t)e[i].cell.value.len);
+        }
+    }
+    if (st != SPATE_OK && out->data != NULL) {
+        out->len = from;
+        out->data[from] = '\0';
+    }
+    return st;
+}
+
 spate_status_t spate_cql_row_reader_init(spate_cql_row_reader_t *rr, const void *p, size_t n) {
     if (!spate_cql_row_value_is(p, n)) return SPATE_EINVAL;
+    memset(rr, 0, sizeof *rr);
     spate_rd_init(&rr->r, (const uint8_t *)p + 1, n - 1);
     rr->last = -1;
+    rr->shared = *(const uint8_t *)p == SPATE_CQL_ROW_VALUE_SHARED;
+    if (!rr->shared) return SPATE_OK;
+    /* the shared cell header, checked here and again by next (which
+     * answers EINVAL for a row value whose header did not read) */
+    uint8_t kind = 0;
+    uint64_t ts = 0;
+    uint32_t ttl = 0, ldt = 0;
+    rr->bad = spate_rd_u8(&rr->r, &kind) != SPATE_OK || spate_rd_u64(&rr->r, &ts) != SPATE_OK ||
+              (kind != SPATE_CQL_CELL_LIVE && kind != SPATE_CQL_CELL_EXPIRING) ||
+              (kind == SPATE_CQL_CELL_EXPIRING &&
+               (spate_rd_u32(&rr->r, &ttl) != SPATE_OK || spate_rd_u32(&rr->r, &ldt) != SPATE_OK ||
+                (int32_t)ttl <= 0));
+    rr->head = (spate_cql_cell_t){.kind = (spate_cql_cell_kind_t)kind,
+                                  .timestamp = (int64_t)ts,
+                                  .ttl = (int32_t)ttl,
+                                  .local_deletion_time = (int32_t)ldt};
     return SPATE_OK;
 }
 
+/* A LEB128 u32 (at most 5 bytes, no bits above 32). */
+static spate_status_t rd_varint32(spate_rd_t *r, uint32_t *v) {
+    uint64_t x = 0;
+    for (int i = 0; i < 5; i++) {
+        uint8_t b;
+        if (spate_rd_u8(r, &b) != SPATE_OK) return SPATE_EINVAL;
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (x > UINT32_MAX) return SPATE_EINVAL;
+            *v = (uint32_t)x;
+            return SPATE_OK;
+        }
+    }
+    return SPATE_EINVAL;
+}
+
 spate_status_t spate_cql_row_reader_next(spate_cql_row_reader_t *rr, spate_cql_key_kind_t *kind,
-                                         uint16_t *column, spate_cql_cell_t *cell,
-                                         spate_slice_t *raw) {
+                                         uint16_t *column, spate_cql_cell_t *cell) {
+    if (rr->bad) return SPATE_EINVAL;
     if (spate_rd_left(&rr->r) == 0) return rr->last < 0 ? SPATE_EINVAL : SPATE_ENOENT;
     uint8_t k;
     uint16_t col = 0;
-    uint32_t n;
+    uint32_t n = 0;
     const uint8_t *p;
     if (spate_rd_u8(&rr->r, &k) != SPATE_OK) return SPATE_EINVAL;
     if (k != SPATE_CQL_KIND_ROW_MARKER && k != SPATE_CQL_KIND_CELL) return SPATE_EINVAL;
     if (k == SPATE_CQL_KIND_CELL && spate_rd_u16(&rr->r, &col) != SPATE_OK) return SPATE_EINVAL;
-    if (spate_rd_u32(&rr->r, &n) != SPATE_OK || spate_rd_bytes(&rr->r, n, &p) != SPATE_OK)
-        return SPATE_EINVAL;
     int id = (int)k << 16 | col;
     if (id <= rr->last) return SPATE_EINVAL;
-    if (spate_cql_cell_decode(p, n, cell) != SPATE_OK) return SPATE_EINVAL;
-    if (k == SPATE_CQL_KIND_ROW_MARKER && cell->value.len > 0) return SPATE_EINVAL;
+    if (rr->shared) {
+        if (k == SPATE_CQL_KIND_CELL && (rd_varint32(&rr->r, &n) != SPATE_OK || n > INT32_MAX ||
+                                         spate_rd_bytes(&rr->r, n, &p) != SPATE_OK))
+            return SPATE_EINVAL;
+        *cell = rr->head;
+        cell->value = (spate_slice_t){n ? (const char *)p : "", (int32_t)n};
+    } else {
+        if (spate_rd_u32(&rr->r, &n) != SPATE_OK || spate_rd_bytes(&rr->r, n, &p) != SPATE_OK)
+            return SPATE_EINVAL;
+        if (spate_cql_cell_decode(p, n, cell) != SPATE_OK) return SPATE_EINVAL;
+        if (k == SPATE_CQL_KIND_ROW_MARKER && cell->value.len > 0) return SPATE_EINVAL;
+    }
     rr->last = id;
     *kind = (spate_cql_key_kind_t)k;
     *column = col;
-    if (raw != NULL) *raw = (spate_slice_t){(const char *)p, (int32_t)n};
     return SPATE_OK;
 }
 
@@ -1357,35 +1481,31 @@ spate_status_t spate_cql_row_value_check(const void *p, size_t n) {
     spate_cql_key_kind_t k;
     uint16_t col;
     spate_cql_cell_t c;
-    while (st == SPATE_OK) st = spate_cql_row_reader_next(&rr, &k, &col, &c, NULL);
+    while (st == SPATE_OK) st = spate_cql_row_reader_next(&rr, &k, &col, &c);
     return st == SPATE_ENOENT ? SPATE_OK : SPATE_EINVAL;
 }
 
-typedef struct {
-    int id; /* kind << 16 | column */
-    spate_cql_cell_t c;
-    spate_slice_t raw;
-} row_ent_t;
-
 static int row_ent_cmp(const void *a, const void *b) {
-    int x = ((const row_ent_t *)a)->id, y = ((const row_ent_t *)b)->id;
-    return x < y ? -1 : x > y;
+    const spate_cql_row_entry_t *x = a, *y = b;
+    int i = (int)x->kind << 16 | x->column, j = (int)y->kind << 16 | y->column;
+    return i < j ? -1 : i > j;
 }
 
 typedef struct {
-    row_ent_t *v;
+    spate_cql_row_entry_t *v;
     size_t n, cap;
 } row_ents_t;
 
-static bool row_ent_push(row_ents_t *a, int id, const spate_cql_cell_t *c, spate_slice_t raw) {
+static bool row_ent_push(row_ents_t *a, spate_cql_key_kind_t k, uint16_t col,
+                         const spate_cql_cell_t *c) {
     if (a->n == a->cap) {
         size_t cap = a->cap ? 2 * a->cap : 16;
-        row_ent_t *v = realloc(a->v, cap * sizeof *v);
+        spate_cql_row_entry_t *v = realloc(a->v, cap * sizeof *v);
         if (v == NULL) return false;
         a->v = v;
         a->cap = cap;
     }
-    a->v[a->n++] = (row_ent_t){id, *c, raw};
+    a->v[a->n++] = (spate_cql_row_entry_t){k, col, *c};
     return true;
 }
 
@@ -1397,16 +1517,15 @@ static void row_operand(row_ents_t *a, spate_slice_t v) {
     if (v.p == NULL || v.len <= 0) return;
     if (!spate_cql_row_value_is(v.p, (size_t)v.len)) {
         if (spate_cql_cell_decode(v.p, (size_t)v.len, &c) == SPATE_OK && c.value.len == 0)
-            row_ent_push(a, SPATE_CQL_KIND_ROW_MARKER << 16, &c, v);
+            row_ent_push(a, SPATE_CQL_KIND_ROW_MARKER, 0, &c);
         return;
     }
     spate_cql_row_reader_t rr;
     spate_cql_key_kind_t k;
     uint16_t col;
-    spate_slice_t raw;
     spate_status_t st = spate_cql_row_reader_init(&rr, v.p, (size_t)v.len);
-    while (st == SPATE_OK && (st = spate_cql_row_reader_next(&rr, &k, &col, &c, &raw)) == SPATE_OK)
-        if (!row_ent_push(a, (int)k << 16 | col, &c, raw)) st = SPATE_ENOMEM;
+    while (st == SPATE_OK && (st = spate_cql_row_reader_next(&rr, &k, &col, &c)) == SPATE_OK)
+        if (!row_ent_push(a, k, col, &c)) st = SPATE_ENOMEM;
     if (st != SPATE_ENOENT) a->n = from;
 }
 
@@ -1417,24 +1536,21 @@ spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *
         free(a.v);
         return SPATE_ENOENT;
     }
-    row_ent_t *e = a.v;
+    spate_cql_row_entry_t *e = a.v;
+    /* stable by operand order is not needed: the winner does not depend
+     * on it (spate_cql_cell_reconcile is a total order up to equal cells) */
     qsort(e, a.n, sizeof *e, row_ent_cmp);
-    size_t from = out->len;
-    spate_status_t st = spate_cql_row_value_begin(out);
-    for (size_t i = 0; i < a.n && st == SPATE_OK;) {
+    size_t w = 0;
+    for (size_t i = 0; i < a.n;) {
         /* equal ids: the run's winner, whatever order it came in */
         size_t best = i, j = i + 1;
-        for (; j < a.n && e[j].id == e[i].id; j++)
-            if (spate_cql_cell_reconcile(&e[j].c, &e[best].c) == &e[j].c) best = j;
-        st = spate_cql_row_value_put(out, (spate_cql_key_kind_t)(e[best].id >> 16),
-                                     (uint16_t)e[best].id, e[best].raw);
+        for (; j < a.n && e[j].kind == e[i].kind && e[j].column == e[i].column; j++)
+            if (spate_cql_cell_reconcile(&e[j].cell, &e[best].cell) == &e[j].cell) best = j;
+        e[w++] = e[best];
         i = j;
     }
+    spate_status_t st = spate_cql_row_value_encode(out, e, w);
     free(e);
-    if (st != SPATE_OK && out->data != NULL) {
-        out->len = from;
-        out->data[from] = '\0';
-    }
     return st;
 }
 

@@ -153,14 +153,36 @@
  * marker alone) or a row value: the row's marker and/or plain cells
  * (columns that are not collection elements; a collection's own
  * tombstone included), so that writing a whole row is one RocksDB entry.
+ * Two forms, (kind, column) strictly ascending, at least one entry:
  *
- *   off size  field
- *   0   1     0x10 ROW (no cell value starts with it: flags are 00..02)
- *   then per entry, (kind, column) strictly ascending, at least one:
+ *   classic (any cells)
+ *   0   1     0x10
+ *   then per entry:
  *       1     kind: 11 the row marker (empty value) / 12 a cell
  *       2     cells only: column id, u16 BE
  *       4     u32 BE n
  *       n     a cell value (layout above)
+ *
+ *   shared (every entry live, or every entry expiring with one TTL and
+ *   expiry, all at one timestamp: what an INSERT or UPDATE writes)
+ *   0   1     0x11
+ *   1   1     the entries' cell flags: 0x00 live / 0x02 expiring
+ *   2   8     their write timestamp, int64 BE
+ *   10  8     expiring only: TTL, local expiry time (as in a cell value)
+ *   then per entry:
+ *       1     kind: 11 the row marker / 12 a cell
+ *       2     cells only: column id, u16 BE
+ *       1-5   cells only: value length n, LEB128 (7 bits per byte, low
+ *             first; at most 2^31 - 1)
+ *       n     cells only: the value bytes
+ *
+ * No cell value starts with 0x10 or 0x11 (flags are 00..02). The shared
+ * form takes 4 bytes per cell and 1 per marker where the classic takes 16
+ * and 14, plus a 10-byte header: 124 bytes less for a created_users row
+ * (a marker and ten text cells).
+ * Writers use spate_cql_row_value_encode, which picks the shared form
+ * whenever it can; readers take both (data written before the shared form
+ * existed is classic).
  *
  * An entry means what the key R | kind [| column] with that cell value
  * means, and it reconciles with such a key by the cell rules: a row value
@@ -455,18 +477,33 @@ bool spate_cql_deletion_supersedes(const spate_cql_deletion_t *a, const spate_cq
 /* Row values                                                          */
 /* ------------------------------------------------------------------ */
 
-#define SPATE_CQL_ROW_VALUE 0x10 /* first byte of a row value */
+#define SPATE_CQL_ROW_VALUE 0x10        /* first byte of a classic row value */
+#define SPATE_CQL_ROW_VALUE_SHARED 0x11 /* first byte of a shared-header one */
 
-/* True when p[0..n) has a row value's first byte (it may still be
- * malformed: the reader checks the rest). */
+/* True when p[0..n) has a row value's first byte, either form (it may
+ * still be malformed: the reader checks the rest). */
 bool spate_cql_row_value_is(const void *p, size_t n);
 
-/* Appends the row value header (one byte). */
+/* One entry of a row value: kind ROW_MARKER (column 0, empty value) or
+ * CELL, and its cell. */
+typedef struct {
+    spate_cql_key_kind_t kind;
+    uint16_t column;
+    spate_cql_cell_t cell;
+} spate_cql_row_entry_t;
+
+/* Appends the row value of e[0..n) (n >= 1, (kind, column) strictly
+ * ascending): the shared form when the cells allow it, else the classic
+ * one. EINVAL (out as it was) for a bad entry or order, ENOMEM. */
+spate_status_t spate_cql_row_value_encode(spate_buf_t *out, const spate_cql_row_entry_t *e,
+                                          size_t n);
+
+/* The classic form by hand (tests; data of older versions): the header
+ * byte, then one entry at a time with its encoded cell value. The caller
+ * keeps entries in strictly ascending (kind, column) order (the reader
+ * rejects anything else). EINVAL for another kind or a cell longer than
+ * UINT32_MAX. */
 spate_status_t spate_cql_row_value_begin(spate_buf_t *out);
-/* Appends one entry: kind ROW_MARKER (column ignored) or CELL, and the
- * encoded cell value. The caller keeps entries in strictly ascending
- * (kind, column) order (the reader rejects anything else). EINVAL for
- * another kind or a cell longer than UINT32_MAX. */
 spate_status_t spate_cql_row_value_put(spate_buf_t *out, spate_cql_key_kind_t kind, uint16_t column,
                                        spate_slice_t cell);
 
@@ -474,27 +511,28 @@ spate_status_t spate_cql_row_value_put(spate_buf_t *out, spate_cql_key_kind_t ki
  * is safe). */
 typedef struct {
     spate_rd_t r;
-    int last; /* (kind << 16 | column) of the previous entry, -1 first */
+    int last;              /* (kind << 16 | column) of the previous entry, -1 first */
+    bool shared, bad;      /* the shared form; its header did not read */
+    spate_cql_cell_t head; /* the shared form's cell header */
 } spate_cql_row_reader_t;
 
-/* EINVAL when p[0..n) does not start with the row value byte. */
+/* EINVAL when p[0..n) does not start with a row value byte. */
 spate_status_t spate_cql_row_reader_init(spate_cql_row_reader_t *rr, const void *p, size_t n);
-/* The next entry: SPATE_OK with *kind, *column (0 for the marker), *cell
- * (decoded; its value borrows from the row value) and, when raw is not
- * NULL, the cell's encoded bytes; SPATE_ENOENT after the last; EINVAL for
- * a malformed entry, an entry out of order, a marker with a value, or an
- * empty row value (checked on the first call). */
+/* The next entry: SPATE_OK with *kind, *column (0 for the marker) and
+ * *cell (its value borrows from the row value); SPATE_ENOENT after the
+ * last; EINVAL for a malformed header or entry, an entry out of order, a
+ * marker with a value, or an empty row value (checked on the first
+ * call). */
 spate_status_t spate_cql_row_reader_next(spate_cql_row_reader_t *rr, spate_cql_key_kind_t *kind,
-                                         uint16_t *column, spate_cql_cell_t *cell,
-                                         spate_slice_t *raw);
+                                         uint16_t *column, spate_cql_cell_t *cell);
 /* SPATE_OK when every entry of p[0..n) reads (EINVAL otherwise). */
 spate_status_t spate_cql_row_value_check(const void *p, size_t n);
 
 /* Merges the values v[0..n) of one row marker key, each a row value or a
  * cell value (the marker alone; v[i].p may be NULL: skipped), into one row
- * value appended to out: per (kind, column) the spate_cql_cell_reconcile
- * winner. An operand that does not read whole is left out; ENOENT when
- * none is left (out untouched), ENOMEM. */
+ * value appended to out (spate_cql_row_value_encode's form): per (kind,
+ * column) the spate_cql_cell_reconcile winner. An operand that does not read whole is left out;
+ * ENOENT when none is left (out untouched), ENOMEM. */
 spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *v, size_t n);
 
 /* A range tombstone's value: d then the end bound ck[0..n) + b. */

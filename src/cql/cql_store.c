@@ -708,6 +708,8 @@ struct spate_cql_mutation {
     spate_buf_t urow, ucells, uval;
     uent_t *uent;
     size_t nuent, cuent;
+    spate_cql_row_entry_t *ents; /* row_flush's decoded entries */
+    size_t cents;
 };
 
 spate_cql_mutation_t *spate_cql_mutation_new(spate_cql_store_t *st) {
@@ -729,6 +731,7 @@ void spate_cql_mutation_free(spate_cql_mutation_t *m) {
     spate_buf_free(&m->ucells);
     spate_buf_free(&m->uval);
     free(m->uent);
+    free(m->ents);
     free(m);
 }
 
@@ -865,12 +868,22 @@ static spate_status_t row_flush(spate_cql_mutation_t *m) {
         if (rc == SPATE_OK) rc = spate_buf_append(v, m->ucells.data + e->off, e->len);
     } else {
         if (rc == SPATE_OK) rc = spate_cql_key_put_kind(&m->key, SPATE_CQL_KIND_ROW_MARKER);
-        if (rc == SPATE_OK) rc = spate_cql_row_value_begin(v);
+        if (rc == SPATE_OK && m->nuent > m->cents) {
+            spate_cql_row_entry_t *ents = realloc(m->ents, m->nuent * sizeof *ents);
+            if (ents == NULL)
+                rc = SPATE_ENOMEM;
+            else {
+                m->ents = ents;
+                m->cents = m->nuent;
+            }
+        }
         for (size_t i = 0; i < m->nuent && rc == SPATE_OK; i++) {
             const uent_t *e = &m->uent[i];
-            rc = spate_cql_row_value_put(v, (spate_cql_key_kind_t)(e->id >> 16), (uint16_t)e->id,
-                                         (spate_slice_t){m->ucells.data + e->off, (int32_t)e->len});
+            m->ents[i].kind = (spate_cql_key_kind_t)(e->id >> 16);
+            m->ents[i].column = (uint16_t)e->id;
+            rc = spate_cql_cell_decode(m->ucells.data + e->off, e->len, &m->ents[i].cell);
         }
+        if (rc == SPATE_OK) rc = spate_cql_row_value_encode(v, m->ents, m->nuent);
     }
     if (rc != SPATE_OK) return rc;
     merge_key(m, CF_CELLS, m->key.data, m->key.len, v->data, v->len);
@@ -1482,7 +1495,7 @@ static spate_status_t gather_row_value(rowbuf_t *rb, const char *v, size_t vn) {
     spate_cql_cell_t cell;
     spate_status_t rc = spate_cql_row_reader_init(&rr, v, vn);
     while (rc == SPATE_OK &&
-           (rc = spate_cql_row_reader_next(&rr, &kind, &column, &cell, NULL)) == SPATE_OK) {
+           (rc = spate_cql_row_reader_next(&rr, &kind, &column, &cell)) == SPATE_OK) {
         raw_t *r = raw_new(rb);
         r->kind = (uint8_t)kind;
         r->column = column;

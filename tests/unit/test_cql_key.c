@@ -2065,19 +2065,22 @@ static void row_render(char *dst, size_t cap, const void *p, size_t n) {
     spate_cql_key_kind_t k;
     uint16_t col;
     spate_cql_cell_t c;
-    spate_slice_t raw;
     size_t at = 0;
     dst[0] = '\0';
     assert_int_equal(spate_cql_row_reader_init(&rr, p, n), SPATE_OK);
     spate_status_t rc;
-    while ((rc = spate_cql_row_reader_next(&rr, &k, &col, &c, &raw)) == SPATE_OK) {
-        assert_non_null(raw.p);
+    while ((rc = spate_cql_row_reader_next(&rr, &k, &col, &c)) == SPATE_OK) {
+        assert_non_null(c.value.p);
         if (k == SPATE_CQL_KIND_ROW_MARKER)
             at += (size_t)snprintf(dst + at, cap - at, "%sM@%lld", at ? " " : "",
                                    (long long)c.timestamp);
         else if (c.kind == SPATE_CQL_CELL_TOMBSTONE)
             at += (size_t)snprintf(dst + at, cap - at, "%sc%u=T@%lld", at ? " " : "", col,
                                    (long long)c.timestamp);
+        else if (c.kind == SPATE_CQL_CELL_EXPIRING)
+            at += (size_t)snprintf(dst + at, cap - at, "%sc%u=%.*s@%lld/ttl%d,%d", at ? " " : "",
+                                   col, (int)c.value.len, c.value.p, (long long)c.timestamp, c.ttl,
+                                   c.local_deletion_time);
         else
             at += (size_t)snprintf(dst + at, cap - at, "%sc%u=%.*s@%lld", at ? " " : "", col,
                                    (int)c.value.len, c.value.p, (long long)c.timestamp);
@@ -2090,6 +2093,7 @@ static void test_row_values(void **state) {
     (void)state;
 #define L SPATE_CQL_CELL_LIVE
 #define T SPATE_CQL_CELL_TOMBSTONE
+#define E SPATE_CQL_CELL_EXPIRING
 #define MK SPATE_CQL_KIND_ROW_MARKER
 #define CE SPATE_CQL_KIND_CELL
     spate_buf_t a = SPATE_BUF_INIT, b = SPATE_BUF_INIT, c = SPATE_BUF_INIT, m = SPATE_BUF_INIT;
@@ -2184,6 +2188,102 @@ static void test_row_values(void **state) {
         assert_int_equal(m.len, 0);
     }
 
+    /* The shared form: what spate_cql_row_value_encode writes when every
+     * entry is live (or expiring alike) at one timestamp. */
+    {
+        spate_cql_row_entry_t e[] = {{MK, 0, {L, 7, 0, 0, sl("", 0)}},
+                                     {CE, 0x0102, {L, 7, 0, 0, sl("xy", 2)}}};
+        spate_buf_reset(&a);
+        assert_int_equal(spate_cql_row_value_encode(&a, e, 2), SPATE_OK);
+        assert_int_equal(a.len, 17);
+        assert_memory_equal(a.data,
+                            "\x11\x00\0\0\0\0\0\0\0\x07"
+                            "\x11"
+                            "\x12\x01\x02\x02xy",
+                            a.len);
+        assert_int_equal(spate_cql_row_value_check(a.data, a.len), SPATE_OK);
+        row_render(got, sizeof got, a.data, a.len);
+        assert_string_equal(got, "M@7 c258=xy@7");
+        /* expiring alike: TTL and expiry once; a 200-byte value takes a
+         * two-byte length */
+        char big[200];
+        memset(big, 'z', sizeof big);
+        spate_cql_row_entry_t x[] = {{MK, 0, {E, 9, 60, 1000, sl("", 0)}},
+                                     {CE, 3, {E, 9, 60, 1000, sl(big, 200)}}};
+        spate_buf_reset(&b);
+        assert_int_equal(spate_cql_row_value_encode(&b, x, 2), SPATE_OK);
+        assert_int_equal(b.len, 1 + 1 + 8 + 8 + 1 + 1 + 2 + 2 + 200);
+        assert_memory_equal(
+            b.data, "\x11\x02\0\0\0\0\0\0\0\x09\0\0\0\x3c\0\0\x03\xe8\x11\x12\0\x03\xc8\x01", 24);
+        spate_cql_row_reader_t rr;
+        spate_cql_key_kind_t k;
+        uint16_t col;
+        spate_cql_cell_t cell;
+        assert_int_equal(spate_cql_row_reader_init(&rr, b.data, b.len), SPATE_OK);
+        assert_int_equal(spate_cql_row_reader_next(&rr, &k, &col, &cell), SPATE_OK);
+        assert_int_equal(k, MK);
+        assert_int_equal(cell.kind, E);
+        assert_int_equal(cell.value.len, 0);
+        assert_int_equal(spate_cql_row_reader_next(&rr, &k, &col, &cell), SPATE_OK);
+        assert_int_equal(col, 3);
+        assert_int_equal(cell.timestamp, 9);
+        assert_int_equal(cell.ttl, 60);
+        assert_int_equal(cell.local_deletion_time, 1000);
+        assert_int_equal(cell.value.len, 200);
+        assert_memory_equal(cell.value.p, big, 200);
+        assert_int_equal(spate_cql_row_reader_next(&rr, &k, &col, &cell), SPATE_ENOENT);
+        /* a tombstone, another timestamp or another TTL: the classic form */
+        spate_cql_row_entry_t mixed[][2] = {
+            {{MK, 0, {L, 7, 0, 0, sl("", 0)}}, {CE, 1, {T, 7, 0, 50, sl("", 0)}}},
+            {{MK, 0, {L, 7, 0, 0, sl("", 0)}}, {CE, 1, {L, 8, 0, 0, sl("v", 1)}}},
+            {{MK, 0, {E, 7, 60, 1000, sl("", 0)}}, {CE, 1, {E, 7, 61, 1001, sl("v", 1)}}},
+            {{MK, 0, {L, 7, 0, 0, sl("", 0)}}, {CE, 1, {E, 7, 60, 1000, sl("v", 1)}}},
+        };
+        const char *want[] = {"M@7 c1=T@7", "M@7 c1=v@8", "M@7 c1=v@7/ttl61,1001",
+                              "M@7 c1=v@7/ttl60,1000"};
+        for (size_t i = 0; i < SPATE_ARRAY_LEN(mixed); i++) {
+            spate_buf_reset(&c);
+            assert_int_equal(spate_cql_row_value_encode(&c, mixed[i], 2), SPATE_OK);
+            assert_int_equal((uint8_t)c.data[0], SPATE_CQL_ROW_VALUE);
+            row_render(got, sizeof got, c.data, c.len);
+            assert_string_equal(got, want[i]);
+        }
+        /* refused, out left as it was */
+        spate_cql_row_entry_t order[] = {e[1], e[0]};
+        spate_cql_row_entry_t twice[] = {e[1], e[1]};
+        spate_cql_row_entry_t valued_marker[] = {{MK, 0, {L, 7, 0, 0, sl("v", 1)}}};
+        spate_cql_row_entry_t static_cell[] = {
+            {SPATE_CQL_KIND_STATIC_CELL, 1, {L, 7, 0, 0, sl("v", 1)}}};
+        spate_buf_reset(&c);
+        assert_int_equal(spate_cql_row_value_encode(&c, e, 0), SPATE_EINVAL);
+        assert_int_equal(spate_cql_row_value_encode(&c, order, 2), SPATE_EINVAL);
+        assert_int_equal(spate_cql_row_value_encode(&c, twice, 2), SPATE_EINVAL);
+        assert_int_equal(spate_cql_row_value_encode(&c, valued_marker, 1), SPATE_EINVAL);
+        assert_int_equal(spate_cql_row_value_encode(&c, static_cell, 1), SPATE_EINVAL);
+        assert_int_equal(c.len, 0);
+        /* a shared and a classic operand merge by the same rules */
+        spate_cql_key_kind_t k2[] = {CE, CE};
+        uint16_t c2[] = {0x0102, 0x0103};
+        spate_cql_cell_t v2[] = {{L, 6, 0, 0, sl("old", 3)}, {L, 8, 0, 0, sl("new", 3)}};
+        row_value(&c, 2, k2, c2, v2);
+        const spate_slice_t ops[2] = {sl(a.data, (int32_t)a.len), sl(c.data, (int32_t)c.len)};
+        spate_buf_reset(&m);
+        assert_int_equal(spate_cql_row_value_merge(&m, ops, 2), SPATE_OK);
+        row_render(got, sizeof got, m.data, m.len);
+        assert_string_equal(got, "M@7 c258=xy@7 c259=new@8");
+        /* and a merge whose winners share a timestamp comes out shared */
+        spate_cql_row_entry_t later[] = {{CE, 0x0102, {L, 7, 0, 0, sl("xy", 2)}},
+                                         {CE, 0x0103, {L, 7, 0, 0, sl("zz", 2)}}};
+        spate_buf_reset(&b);
+        assert_int_equal(spate_cql_row_value_encode(&b, later, 2), SPATE_OK);
+        const spate_slice_t ops2[2] = {sl(a.data, (int32_t)a.len), sl(b.data, (int32_t)b.len)};
+        spate_buf_reset(&m);
+        assert_int_equal(spate_cql_row_value_merge(&m, ops2, 2), SPATE_OK);
+        assert_int_equal((uint8_t)m.data[0], SPATE_CQL_ROW_VALUE_SHARED);
+        row_render(got, sizeof got, m.data, m.len);
+        assert_string_equal(got, "M@7 c258=xy@7 c259=zz@7");
+    }
+
     /* Malformed row values: EINVAL from the reader and check. */
     const struct {
         const char *p;
@@ -2201,6 +2301,19 @@ static void test_row_values(void **state) {
          "\x12\0\x02\0\0\0\x09\0\0\0\0\0\0\0\0\x05",
          34},
         {"\x10\x12\0", 3}, /* truncated column */
+        /* the shared form */
+        {"\x11", 1},                                              /* no header */
+        {"\x11\0\0\0\0\0\0\0\0\x07", 10},                         /* no entry */
+        {"\x11\x01\0\0\0\0\0\0\0\x07\x11", 11},                   /* tombstones do not share */
+        {"\x11\x02\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x01\x11", 19}, /* TTL 0 */
+        {"\x11\x02\0\0\0\0\0\0\0\x07\0\0\0\x01\0\0", 16},         /* header cut */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0\x01\x02v", 15},          /* length past the end */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0\x01\x80\x80\x80\x80\x80\x01", 19}, /* 6-byte varint */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0\x01\xff\xff\xff\xff\x7f", 18},     /* > 2^32 */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0\x01\x80\x80\x80\x80\x08", 18},     /* 2^31 */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0\x01\0\x11", 15}, /* marker after a cell */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x13", 11},             /* unknown kind */
+        {"\x11\0\0\0\0\0\0\0\0\x07\x12\0", 12},           /* truncated column */
     };
     for (size_t i = 0; i < SPATE_ARRAY_LEN(bad); i++) {
         if (spate_cql_row_value_check(bad[i].p, bad[i].n) != SPATE_EINVAL)
@@ -2216,6 +2329,7 @@ static void test_row_values(void **state) {
     spate_buf_free(&m);
 #undef L
 #undef T
+#undef E
 #undef MK
 #undef CE
 }
