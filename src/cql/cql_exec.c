@@ -1263,8 +1263,10 @@ static const char *col_kind_word(pkind_t k) {
 }
 
 static int32_t col_index(const cql_table_t *t, const char *name) {
+    /* the first byte first: every statement execution looks up each of its
+     * columns, and most names differ there */
     for (uint32_t i = 0; i < t->ncols; i++)
-        if (!strcmp(t->cols[i].name, name)) return (int32_t)i;
+        if (t->cols[i].name[0] == name[0] && !strcmp(t->cols[i].name, name)) return (int32_t)i;
     return -1;
 }
 

@@ -92,6 +92,9 @@ static size_t utf8_bad(const uint8_t *p, size_t n) {
         uint8_t c = p[i];
         if (c < 0x80) {
             i++;
+            /* ASCII runs (most text) eight bytes at a time */
+            uint64_t w;
+            while (n - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0)) i += 8;
             continue;
         }
         size_t k;

@@ -1031,6 +1031,12 @@ static void test_value_validate(void **state) {
     assert_invalid(&t, X("616263e282"), "String didn't validate: invalid UTF-8 at byte 3");
     assert_invalid(&t, X("f4908080"), "String didn't validate: invalid UTF-8 at byte 0");
     assert_invalid(&t, X("6180"), "String didn't validate: invalid UTF-8 at byte 1");
+    /* past and inside the eight-byte ASCII runs */
+    assert_valid(t, X("6162636465666768 696a6b6c6d6e6f70 c3a9 7172737475767778 e282ac"));
+    assert_invalid(&t, X("6162636465666768 696a6b6c6d6e6f70 71 c3"),
+                   "String didn't validate: invalid UTF-8 at byte 17");
+    assert_invalid(&t, X("6162636465666768 696a6b6c6d6e 80 70"),
+                   "String didn't validate: invalid UTF-8 at byte 14");
     t = T(SPATE_CQL_ASCII);
     assert_invalid(&t, X("6180"), "Invalid byte for ascii: 128 at byte 1");
 
