@@ -103,7 +103,8 @@
  * buffer for `cells` and 2 MiB for the others (two each, all memtables
  * capped at 48 MiB; memtable prefix blooms take 2% of that), WAL at most
  * 64 MiB before old memtables are flushed, 256 open files, 2 background
- * jobs, no compression on L0 and L1 (young data, read most and rewritten
+ * jobs, L0 compacted at 8 files (random tokens make every L0 compaction
+ * rewrite most of the next level: fewer, larger ones), no compression on L0 and L1 (young data, read most and rewritten
  * soon) and LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at
  * most 3 files of 1 MiB. The conf can change the cache and the cells
  * write buffer. A key written 64 times is folded (read back merged and
