@@ -71,7 +71,7 @@ static srun_part_t *part_get(srun_job_t *j, const char *topic, int32_t partition
     p->lag = -1;
     p->cap = 64;
     p->offs = spate_xcalloc(p->cap, sizeof *p->offs);
-    p->acked = spate_xcalloc(p->cap, 1);
+    p->left = spate_xcalloc(p->cap, 1);
     j->parts[j->nparts++] = p;
     return p;
 }
@@ -79,7 +79,7 @@ static srun_part_t *part_get(srun_job_t *j, const char *topic, int32_t partition
 static void part_free(srun_part_t *p) {
     free(p->topic);
     free(p->offs);
-    free(p->acked);
+    free(p->left);
     free(p);
 }
 
@@ -87,20 +87,20 @@ static srun_token_t part_push(srun_job_t *j, srun_part_t *p, int64_t offset) {
     if (p->tail - p->head == p->cap) { /* grow: re-place every live slot by seq */
         uint64_t ncap = p->cap * 2;
         int64_t *offs = spate_xcalloc(ncap, sizeof *offs);
-        uint8_t *acked = spate_xcalloc(ncap, 1);
+        uint8_t *left = spate_xcalloc(ncap, 1);
         for (uint64_t s = p->head; s < p->tail; s++) {
             offs[s & (ncap - 1)] = p->offs[s & (p->cap - 1)];
-            acked[s & (ncap - 1)] = p->acked[s & (p->cap - 1)];
+            left[s & (ncap - 1)] = p->left[s & (p->cap - 1)];
         }
         free(p->offs);
-        free(p->acked);
+        free(p->left);
         p->offs = offs;
-        p->acked = acked;
+        p->left = left;
         p->cap = ncap;
     }
     uint64_t seq = p->tail++;
     p->offs[seq & (p->cap - 1)] = offset;
-    p->acked[seq & (p->cap - 1)] = 0;
+    p->left[seq & (p->cap - 1)] = 1;
     p->next_offset = offset + 1;
     j->inflight++;
     return (srun_token_t){p, seq};
@@ -115,15 +115,26 @@ static int64_t part_commit_point(const srun_part_t *p) {
 
 void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns) {
     srun_part_t *p = tok.part;
-    if (tok.seq < p->head || tok.seq >= p->tail || p->acked[tok.seq & (p->cap - 1)]) {
+    if (latency_ns >= 0) srun_hist_add(&j->c, latency_ns);
+    if (tok.seq < p->head || tok.seq >= p->tail || p->left[tok.seq & (p->cap - 1)] == 0) {
         spate_log(SPATE_LOG_ERROR, LOGC, "job %s: record settled twice (%s/%d seq %llu)",
                   j->conf->name, p->topic, p->partition, (unsigned long long)tok.seq);
         return;
     }
-    p->acked[tok.seq & (p->cap - 1)] = 1;
-    while (p->head < p->tail && p->acked[p->head & (p->cap - 1)]) p->head++;
+    if (--p->left[tok.seq & (p->cap - 1)] > 0) return; /* held: another settlement is due */
+    while (p->head < p->tail && p->left[p->head & (p->cap - 1)] == 0) p->head++;
     j->inflight--;
-    if (latency_ns >= 0) srun_hist_add(&j->c, latency_ns);
+}
+
+void srun_hold(srun_job_t *j, srun_token_t tok) {
+    srun_part_t *p = tok.part;
+    uint8_t *l = &p->left[tok.seq & (p->cap - 1)];
+    if (tok.seq < p->head || tok.seq >= p->tail || *l == 0 || *l == UINT8_MAX) {
+        spate_log(SPATE_LOG_ERROR, LOGC, "job %s: cannot hold a settled record (%s/%d seq %llu)",
+                  j->conf->name, p->topic, p->partition, (unsigned long long)tok.seq);
+        return;
+    }
+    (*l)++;
 }
 
 void srun_fatal(srun_job_t *j, const char *fmt, ...) {
@@ -669,8 +680,7 @@ static void prom_handler(void *ctx, const spate_http_req_t *req, spate_http_resp
 /* Starting and ending                                                 */
 /* ------------------------------------------------------------------ */
 
-static const srun_sink_ops_t *sink_for(const spate_stream_job_t *jc, char *err, size_t errlen) {
-    if (jc->window.enabled) return srun_window_sink_for(jc, err, errlen); /* stream_window.c */
+const srun_sink_ops_t *srun_sink_own(const spate_stream_job_t *jc) {
     switch (jc->sink.kind) {
     case SPATE_STREAM_SINK_CQL: return &srun_sink_cql;
     case SPATE_STREAM_SINK_FILE: return &srun_sink_file;
@@ -678,8 +688,14 @@ static const srun_sink_ops_t *sink_for(const spate_stream_job_t *jc, char *err, 
     case SPATE_STREAM_SINK_POSTGRES: return &srun_sink_pg;
     case SPATE_STREAM_SINK_NONE: break;
     }
-    snprintf(err, errlen, "job %s: no sink", jc->name);
     return NULL;
+}
+
+static const srun_sink_ops_t *sink_for(const spate_stream_job_t *jc, char *err, size_t errlen) {
+    if (jc->window.enabled) return srun_window_sink_for(jc, err, errlen); /* stream_window.c */
+    const srun_sink_ops_t *own = srun_sink_own(jc);
+    if (own == NULL) snprintf(err, errlen, "job %s: no sink", jc->name);
+    return own;
 }
 
 static void job_free(srun_job_t *j) {

@@ -9,7 +9,8 @@
  * one sink. Every record taken from the consumer gets a token — its place
  * in its partition's in-flight ring — and is settled exactly once by
  * srun_ack (the sink stored it, a filter dropped it, or its dead letter
- * was delivered). The commit point of a partition is the offset of its
+ * was delivered; a record given to two sinks is held with srun_hold and
+ * settled by the second srun_ack). The commit point of a partition is the offset of its
  * oldest unsettled record, or one past the last record seen when none is
  * in flight:
  *
@@ -42,9 +43,11 @@ typedef struct {
     int32_t partition;
     bool assigned;
     bool paused;
-    /* The in-flight ring: slot seq & (cap - 1) for seq in [head, tail). */
+    /* The in-flight ring: slot seq & (cap - 1) for seq in [head, tail);
+     * left: the settlements the record still waits for (1 when taken,
+     * +1 per srun_hold; settled at 0) */
     int64_t *offs;
-    uint8_t *acked;
+    uint8_t *left;
     uint64_t cap, head, tail;
     int64_t next_offset; /* one past the last record seen; -1: none yet */
     int64_t committed;   /* last offset committed (or asked to be); -1 */
@@ -83,8 +86,12 @@ typedef struct {
 } srun_sink_ops_t;
 
 extern const srun_sink_ops_t srun_sink_cql, srun_sink_file, srun_sink_stdout, srun_sink_pg;
-/* A job with a window: its counts are the sink (stream_window.c); NULL
- * with the reason in err for what windows cannot do yet. */
+/* The job's own sink (its `sink:`), NULL when it has none. */
+const srun_sink_ops_t *srun_sink_own(const spate_stream_job_t *jc);
+/* A job with a window (stream_window.c): its counts are the sink, or,
+ * when the job has a sink of its own too, a tee of both (every record
+ * goes to each, and is settled once both settled it). NULL with the
+ * reason in err for what windows cannot do. */
 const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err, size_t errlen);
 
 #define SRUN_PROM_FAMILIES 9 /* metric families of /metrics (stream_metrics.c) */
@@ -118,8 +125,12 @@ struct srun_job {
 };
 
 /* Settles a record as done (stored, dropped or dead-lettered);
- * latency_ns >= 0 is recorded in the sink histogram. */
+ * latency_ns >= 0 is recorded in the sink histogram. A record held with
+ * srun_hold is settled by its last srun_ack. */
 void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns);
+/* One more srun_ack (or srun_fail) due before the record is settled: a
+ * record handed to two sinks (a window and the job's own sink). */
+void srun_hold(srun_job_t *j, srun_token_t tok);
 /* Fails a record: produced to the dead-letter topic with the original
  * key and value and the reason (settled once delivered), or, without a
  * dead-letter topic, logged, counted and settled. m may be NULL when the

@@ -74,10 +74,13 @@
  * A group field's column is its path with '.' as '_' ("location.country"
  * → location_country). Missing or null group values count as "".
  *
+ * A job with a window and a sink of its own (`sink:` beside `window:`)
+ * runs both (tee_*, below): each record is stored by the sink and counted
+ * by the window, and its offset is committed once both are durable.
+ *
  * Limits: the state lives in one process (a window job runs as one
  * process; partitions moving to another process would not take the
- * counts with them); a job with a window has no other sink; results go
- * to CQL only.
+ * counts with them); results go to CQL only.
  */
 #include "stream_window.h"
 
@@ -565,6 +568,7 @@ typedef struct {
     int answered, failed; /* of the rows being written */
     spate_buf_t key, text, blob;
     uint64_t late, skipped, checkpoints;
+    bool tee; /* beside the job's own sink, which counts records out */
 } wsink_t;
 
 static spate_status_t ddl(wsink_t *s, const char *cql, char *err, size_t errlen) {
@@ -855,7 +859,7 @@ static bool write_rows(wsink_t *s) {
      * connection), so this wait is bounded by the client's timeout. */
     while (s->answered < submitted) spate_cql_client_poll(s->cl, 10);
     if (s->failed) return false;
-    s->j->c.out += s->nrows;
+    if (!s->tee) s->j->c.out += s->nrows;
     swin_rows_free(s->rows, s->nrows);
     s->rows = NULL;
     s->nrows = 0;
@@ -941,18 +945,82 @@ static const srun_sink_ops_t srun_sink_window = {
     .close = wsink_close,
 };
 
+/* ---- a window beside the job's own sink ---- */
+
+/* Every record goes to the window and to the job's own sink; it is held
+ * (srun_hold) so that its offset is committed only once both settled it:
+ * the window at its checkpoint, the sink when it stored (or dead-lettered)
+ * it. A record one side refuses is dead-lettered by that side with its
+ * reason (e.g. "late" from the window while the sink stored it). */
+typedef struct {
+    srun_job_t *j;
+    const srun_sink_ops_t *own;
+    void *own_state;
+    wsink_t *win;
+} tee_t;
+
+static void tee_close(void *state) {
+    tee_t *t = state;
+    if (t->own_state) t->own->close(t->own_state);
+    if (t->win) wsink_close(t->win);
+    free(t);
+}
+
+static spate_status_t tee_open(srun_job_t *j, void **state, char *err, size_t errlen) {
+    tee_t *t = spate_xcalloc(1, sizeof *t);
+    t->j = j;
+    t->own = srun_sink_own(j->conf);
+    char e[400];
+    void *w = NULL;
+    if (wsink_open(j, &w, e, sizeof e) != SPATE_OK) {
+        snprintf(err, errlen, "window: %s", e);
+        tee_close(t);
+        return SPATE_ERR;
+    }
+    t->win = w;
+    t->win->tee = true;
+    if (t->own->open(j, &t->own_state, e, sizeof e) != SPATE_OK) {
+        snprintf(err, errlen, "%s: %s", t->own->name, e);
+        tee_close(t);
+        return SPATE_ERR;
+    }
+    *state = t;
+    return SPATE_OK;
+}
+
+static void tee_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
+    tee_t *t = state;
+    srun_hold(t->j, tok);
+    wsink_write(t->win, value, m, tok);
+    t->own->write(t->own_state, value, m, tok);
+}
+
+static void tee_poll(void *state, int timeout_ms) {
+    tee_t *t = state;
+    wsink_poll(t->win, 0);
+    t->own->poll(t->own_state, timeout_ms);
+}
+
+static void tee_flush(void *state) {
+    tee_t *t = state;
+    if (t->own->flush) t->own->flush(t->own_state);
+    wsink_flush(t->win);
+}
+
+static const srun_sink_ops_t srun_sink_tee = {
+    .name = "window+sink",
+    .open = tee_open,
+    .write = tee_write,
+    .poll = tee_poll,
+    .flush = tee_flush,
+    .close = tee_close,
+};
+
 const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err,
                                             size_t errlen) {
-    if (jc->sink.kind != SPATE_STREAM_SINK_NONE) {
-        snprintf(err, errlen,
-                 "job %s: a job with a window and its own sink is not implemented yet (give the "
-                 "counts a job of their own)",
-                 jc->name);
-        return NULL;
-    }
     if (jc->window.sink.kind != SPATE_STREAM_SINK_CQL) {
-        snprintf(err, errlen, "job %s: window results go to a cql sink only for now", jc->name);
+        snprintf(err, errlen, "job %s: window results go to a cql sink only", jc->name);
         return NULL;
     }
-    return &srun_sink_window;
+    return srun_sink_own(jc) ? &srun_sink_tee : &srun_sink_window;
 }

@@ -20,9 +20,12 @@
 #       3000 users over 3 partitions (watermark delay 20 m, more than the
 #       span: the watermark follows the fastest partition), kill -9 at a
 #       third, restart: the checkpoint holds three offsets; exact counts
-#   Window.test_4_refusals
-#       a window with its own sink as well is refused at start, naming the
-#       job
+#   Window.test_4_window_and_own_sink
+#       a job with a window and a CQL sink of its own over 3 partitions,
+#       3000 users, kill -9 at a third, restart: the window table == the
+#       counts computed here and the job's own table holds every distinct
+#       user once (each record is settled by both before its offset is
+#       committed)
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -353,25 +356,82 @@ class Window(unittest.TestCase):
         log(f"3 partitions, kill -9 at a third: {len(got)} rows == counts computed here; "
             f"restored offsets{m.group(1)}")
 
-    def test_4_refusals(self):
-        path = os.path.join(TMPDIR, "both.yaml")
-        with open(path, "w") as f:
-            f.write(f"""stream:
-  jobs:
-    - name: both
-      source: {{kafka: {{bootstrap: {self.bootstrap}, topics: [{TOPIC}], group: g}}}}
-      sink: {{stdout: {{}}}}
-      window:
-        time: t
-        size: 1m
-        sink: {{cql: {{keyspace: stats, table: t}}}}
-""")
-        r = subprocess.run([SPATE, "stream", "--config", path], capture_output=True,
-                           timeout=30)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn(b"job both", r.stderr)
-        log("a window with its own sink as well is refused at start: "
-            + r.stderr.decode().strip().splitlines()[-1])
+    def test_4_window_and_own_sink(self):
+        # The window counts and the job's own sink stores every record: an
+        # offset is committed only once both are durable, so a kill -9
+        # leaves neither a count nor a row behind.
+        topic, parts, group = "win_both", 3, "win_both"
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[
+            topic].result(10)
+        s = self.cluster.connect()
+        try:
+            s.execute("CREATE TABLE IF NOT EXISTS stats.users_both (id uuid PRIMARY KEY, "
+                      "nationality text, gender text, registered text)")
+        finally:
+            s.shutdown()
+        config = os.path.join(TMPDIR, "both.yaml")
+        own_sink = f"""      sink:
+        cql:
+          contact_points: [127.0.0.1:{self.cport}]
+          keyspace: stats
+          table: users_both
+"""
+        with open(config, "w") as f:
+            f.write("log_level: info\nstream:\n  jobs:\n")
+            job = JOB.format(job="both", bootstrap=self.bootstrap, topic=topic,
+                             cql_port=self.cport, table="users_both_counts", window=TUMBLING,
+                             delay="20m")
+            f.write(job.replace("      window:\n", own_sink + "      window:\n", 1))
+        users = self.users[3000:]
+        errors = []
+
+        def feed():
+            try:
+                for i in range(0, len(users), 300):
+                    self.produce([u for _, u in users[i:i + 300]], topic=topic)
+                    time.sleep(0.1)
+            except Exception as e:
+                errors.append(e)
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        proc = Processor(config)
+        try:
+            deadline = time.monotonic() + 30
+            while sum(self.offsets(group, topic, parts)[0]) < len(users) / 3:
+                self.assertTrue(proc.alive(), proc.log_text())
+                self.assertLess(time.monotonic(), deadline, proc.log_text()[-4000:])
+                time.sleep(0.01)
+            proc.kill9()
+            proc = Processor(config)
+        finally:
+            feeder.join()
+        self.assertEqual(errors, [])
+        self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
+        far = {"id": str(uuid.UUID(int=3)), "nat": "ZZ", "gender": "x",
+               "registered": {"date": iso(T0 + 86400000)}}
+        self.produce([far], partition=2, topic=topic)
+        self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
+        got = self.compare("users_both_counts", 60000, 60000, users)
+        s = self.cluster.connect()
+        try:
+            rows = list(s.execute("SELECT id, nationality, gender FROM stats.users_both"))
+        finally:
+            s.shutdown()
+        want = {u["id"]: (u["nat"], u["gender"]) for _, u in users}
+        want[far["id"]] = ("ZZ", "x")
+        self.assertEqual({str(r.id): (r.nationality, r.gender) for r in rows}, want)
+        self.assertIn("window checkpoint restored", proc.log_text())
+        proc.stop()
+        # the restarted process's final line: every record in went out
+        # through the job's own sink, none failed (nothing dead-lettered)
+        last = re.findall(r"job both: in (\d+) out (\d+) dropped 0 failed (\d+) "
+                          r"dead-lettered (\d+)", proc.log_text())
+        self.assertTrue(last, proc.log_text()[-3000:])
+        n_in, n_out, failed, dead = map(int, last[-1])
+        self.assertEqual((n_out, failed, dead), (n_in, 0, 0))
+        log(f"window + own sink, 3 partitions, kill -9 at a third: {len(got)} count rows == "
+            f"counts computed here, {len(rows)} rows == distinct users, no dead letter")
 
 
 if __name__ == "__main__":
