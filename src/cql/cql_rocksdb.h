@@ -47,6 +47,7 @@
     X(rocksdb_flushoptions_set_wait) \
     X(rocksdb_free) \
     X(rocksdb_get_cf) \
+    X(rocksdb_options_set_bytes_per_sync) \
     X(rocksdb_options_set_level0_file_num_compaction_trigger) \
     X(rocksdb_iter_destroy) \
     X(rocksdb_iter_get_error) \
@@ -144,6 +145,7 @@ spate_status_t cql_rocksdb_load(char *err, size_t errlen);
 #define rocksdb_flushoptions_set_wait (*cql_rdb.rocksdb_flushoptions_set_wait)
 #define rocksdb_free (*cql_rdb.rocksdb_free)
 #define rocksdb_get_cf (*cql_rdb.rocksdb_get_cf)
+#define rocksdb_options_set_bytes_per_sync (*cql_rdb.rocksdb_options_set_bytes_per_sync)
 #define rocksdb_options_set_level0_file_num_compaction_trigger (*cql_rdb.rocksdb_options_set_level0_file_num_compaction_trigger)
 #define rocksdb_iter_destroy (*cql_rdb.rocksdb_iter_destroy)
 #define rocksdb_iter_get_error (*cql_rdb.rocksdb_iter_get_error)

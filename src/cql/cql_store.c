@@ -478,6 +478,10 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
     /* WAL records are buffered until spate_cql_store_flush_wal: one
      * write(2) per event-loop turn instead of one per mutation. */
     rocksdb_options_set_manual_wal_flush(st->dbopt, 1);
+    /* SST files written by flushes and compactions go to disk as they
+     * grow (sync_file_range every MiB) instead of piling up dirty pages
+     * that the next WAL fdatasync (batch mode) would wait behind */
+    rocksdb_options_set_bytes_per_sync(st->dbopt, 1u << 20);
 
     for (int i = 0; i < NCF; i++) {
         rocksdb_options_t *o = rocksdb_options_create();

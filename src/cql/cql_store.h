@@ -104,7 +104,9 @@
  * capped at 48 MiB; memtable prefix blooms take 2% of that), WAL at most
  * 64 MiB before old memtables are flushed, 256 open files, 2 background
  * jobs, L0 compacted at 8 files (random tokens make every L0 compaction
- * rewrite most of the next level: fewer, larger ones), no compression on L0 and L1 (young data, read most and rewritten
+ * rewrite most of the next level: fewer, larger ones), SST files synced
+ * every MiB as they are written (bytes_per_sync: a batch-mode WAL
+ * fdatasync then does not wait behind a flush's dirty pages), no compression on L0 and L1 (young data, read most and rewritten
  * soon) and LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at
  * most 3 files of 1 MiB. The conf can change the cache and the cells
  * write buffer. A key written 64 times is folded (read back merged and
