@@ -106,14 +106,14 @@
  * jobs, L0 compacted at 8 files (random tokens make every L0 compaction
  * rewrite most of the next level: fewer, larger ones), SST files synced
  * every MiB as they are written (bytes_per_sync: a batch-mode WAL
- * fdatasync then does not wait behind a flush's dirty pages), no compression on L0 and L1 (young data, read most and rewritten
- * soon) and LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at
- * most 3 files of 1 MiB. The conf can change the cache and the cells
- * write buffer. A key written 64 times is folded (read back merged and
- * written as one value; a table of 16384 counters tells, so a hot key
- * sharing its counter with busy others may wait for the memtable flush,
- * which folds too), so a hot cell or row never costs an unbounded merge
- * on read.
+ * fdatasync then does not wait behind a flush's dirty pages), no
+ * compression on L0 and L1 (young data, read most and rewritten soon) and
+ * LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at most 3 files
+ * of 1 MiB. The conf can change the cache and the cells write buffer. A
+ * key written 64 times is folded (read back merged and written as one
+ * value; a table of 16384 counters tells, so a hot key sharing its counter
+ * with busy others may wait for the memtable flush, which folds too), so a
+ * hot cell or row never costs an unbounded merge on read.
  *
  * ---- Reads ------------------------------------------------------------
  *
@@ -201,9 +201,9 @@ spate_status_t spate_cql_store_tick(spate_cql_store_t *st, int64_t now_ms);
 typedef struct {
     uint64_t applies;     /* mutations applied */
     uint64_t turn_writes; /* WriteBatches written: one per turn (see Durability) */
-    uint64_t wal_writes; /* WAL buffer flushes without fsync */
-    uint64_t syncs;      /* WAL fsyncs issued */
-    uint64_t folds;      /* hot keys folded into one value */
+    uint64_t wal_writes;  /* WAL buffer flushes without fsync */
+    uint64_t syncs;       /* WAL fsyncs issued */
+    uint64_t folds;       /* hot keys folded into one value */
 } spate_cql_store_stats_t;
 void spate_cql_store_stats(const spate_cql_store_t *st, spate_cql_store_stats_t *out);
 
