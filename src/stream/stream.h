@@ -173,7 +173,7 @@ typedef struct {
         const char *keyspace, *table; /* required */
         bool create;                  /* CREATE KEYSPACE/TABLE IF NOT EXISTS at start */
         int consistency;              /* CQL [consistency] code (0x0000..0x000A); LOCAL_ONE */
-        int concurrency;              /* requests in flight, default 64 */
+        int concurrency;              /* requests in flight, default 256 */
         int batch_rows;               /* rows per unlogged batch, default 100 (1 = none) */
     } cql;
     struct {
