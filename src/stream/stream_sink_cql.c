@@ -247,7 +247,8 @@ static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t r
             snprintf(reason, rlen, "cql sink: field '%.64s' is not a column name", k);
             return NULL;
         }
-        spate_buf_printf(&s->sig, "%s%s", s->sig.len ? "," : "", k);
+        if (s->sig.len) spate_buf_putc(&s->sig, ',');
+        spate_buf_puts(&s->sig, k); /* per record: no printf */
     }
     if (!s->sig.len) {
         snprintf(reason, rlen, "cql sink: the record has no fields");
