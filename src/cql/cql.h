@@ -86,8 +86,9 @@ typedef struct {
     /* Commit log (RocksDB's WAL) sync, as Cassandra's commitlog_sync:
      * periodic (default): writes are acknowledged at once and fsynced
      * within commitlog_sync_period_ms (default 10000); batch: a write is
-     * acknowledged only after the fsync that covers it, one fsync per
-     * event-loop turn for every write of the turn (group commit). */
+     * acknowledged only after the fsync that covers it; fsyncs run on a
+     * thread of the server's, one at a time, each for every write that
+     * reached the OS before it began (group commit). */
     bool commitlog_batch;
     int64_t commitlog_sync_period_ms;
     size_t block_cache_bytes;  /* RocksDB block cache, default 8 MiB */

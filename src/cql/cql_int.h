@@ -89,6 +89,9 @@ struct cql_conn {
     char user[128];  /* the logged-in user ("" without authentication) */
     spate_buf_t in, out;
     size_t in_off, out_off;
+    /* out[0, out_ok) may be sent; in BATCH mode, out[out_ok, out_sync)
+     * waits for the fsync in flight, and what follows for a later one */
+    size_t out_ok, out_sync;
     bool closing; /* close once out is flushed; read nothing more */
     cql_conn_t *prev, *next;
 };
@@ -124,13 +127,14 @@ struct spate_cql_server {
     size_t prep_mask; /* buckets - 1 */
     size_t nprep;
     cql_prepared_t *prep_oldest, *prep_newest;
-    /* The data (cql_store.h), in <data_dir>/data. In BATCH commit-log
-     * mode, responses written while writes are unsynced are held
-     * (conn_flush sends nothing while `held`) until the before-sleep hook
-     * has fsynced the WAL once for the whole loop turn. */
+    /* The data (cql_store.h), in <data_dir>/data. Responses written
+     * while a write is not yet in the OS (or, in BATCH commit-log mode,
+     * not yet fsynced) are held (conn.out_ok) until the before-sleep hook
+     * has written the turn, and in BATCH mode until the syncer thread's
+     * fsync that covers them (cql_server.c, "Commit log sync"). */
     spate_cql_store_t *store;
-    bool held;
-    spate_timer_t *sync_timer; /* PERIODIC: the next due fsync */
+    spate_timer_t *sync_timer; /* PERIODIC: the next due fsync; a retry */
+    struct cql_syncer *syncer; /* BATCH: the fsync thread; NULL otherwise */
     void *exec_cache;          /* owned by cql_exec.c */
 };
 

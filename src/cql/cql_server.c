@@ -34,6 +34,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,29 +159,36 @@ static bool conn_process(cql_conn_t *c);
 
 static size_t out_pending(const cql_conn_t *c) { return c->out.len - c->out_off; }
 
+static bool responses_held(const spate_cql_server_t *srv);
+
 static void conn_watch(cql_conn_t *c) {
     unsigned want = 0;
     if (!c->closing && out_pending(c) < OUT_HIGH) want |= SPATE_EV_READ;
-    if (out_pending(c)) want |= SPATE_EV_WRITE;
+    /* writable matters only for bytes that may go (held ones wait for
+     * store_before_sleep / sync_done, which flush) */
+    size_t ok = responses_held(c->srv) ? c->out_ok : c->out.len;
+    if (ok > c->out_off) want |= SPATE_EV_WRITE;
     spate_loop_watch(c->srv->loop, c->fd, want, conn_on_event, c);
 }
 
-/* Whether responses must wait for the end of this loop turn: while a
- * write of the turn is only in the store's WAL buffer (it goes to the OS
- * in store_before_sleep, one write(2) for the turn) and, in BATCH
- * commit-log mode, until its fsync (spate_cql_store_sync_due: 0 while any
- * applied write is unsynced). */
+/* Whether new responses must wait: while a write is only in the store's
+ * turn or WAL buffer (it goes to the OS in store_before_sleep, one
+ * write(2) for the turn) and, in BATCH commit-log mode, until an fsync
+ * covers it (spate_cql_store_sync_due: 0 while any applied write is
+ * unsynced). Held bytes are released by store_before_sleep (the WAL
+ * write) or sync_done (the fsync), which move conn.out_ok. */
 static bool responses_held(const spate_cql_server_t *srv) {
     if (!srv->store) return false;
     return spate_cql_store_unflushed(srv->store) ||
            (srv->conf.commitlog_batch && spate_cql_store_sync_due(srv->store, 0) == 0);
 }
 
-/* Writes what the socket takes; false when the connection was closed. */
+/* Writes what the socket takes of out[0, out_ok); false when the
+ * connection was closed. */
 static bool conn_flush(cql_conn_t *c) {
-    if (responses_held(c->srv)) return true; /* sent by store_before_sleep */
-    while (c->out_off < c->out.len) {
-        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+    if (!responses_held(c->srv)) c->out_ok = c->out.len;
+    while (c->out_off < c->out_ok) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out_ok - c->out_off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (w <= 0) {
@@ -188,9 +197,9 @@ static bool conn_flush(cql_conn_t *c) {
         }
         c->out_off += (size_t)w;
     }
-    if (c->out_off == c->out.len) {
+    if (c->out_off == c->out.len) { /* then out_sync <= out_ok == out.len */
         spate_buf_reset(&c->out);
-        c->out_off = 0;
+        c->out_off = c->out_ok = c->out_sync = 0;
         if (c->closing) {
             cql_conn_close(c);
             return false;
@@ -199,6 +208,8 @@ static bool conn_flush(cql_conn_t *c) {
         memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
         c->out.len -= c->out_off;
         c->out.data[c->out.len] = '\0';
+        c->out_ok -= c->out_off;
+        c->out_sync = c->out_sync > c->out_off ? c->out_sync - c->out_off : 0;
         c->out_off = 0;
     }
     conn_watch(c);
@@ -1293,15 +1304,160 @@ static void sync_timer_fired(spate_loop_t *l, void *ctx) {
     store_before_sleep(l, srv);
 }
 
+/* BATCH mode: the fsync runs on a thread of its own, so the loop goes on
+ * reading, executing and applying while the disk works (group commit,
+ * pipelined):
+ *
+ *   loop turn ends ─▶ the turn's writes to the OS (sync_begin) ─┐
+ *     no sync in flight: every conn's out_sync = out.len, and    │
+ *     the syncer is woken                                        │
+ *   syncer: FlushWAL + fdatasync (spate_cql_store_sync_wal) ─────┤
+ *     eventfd ─▶ sync_done on the loop: out_ok = out_sync (those │
+ *     answers go out), and at once the next sync if writes came  │
+ *     in meanwhile (their answers wait for it) ◀─────────────────┘
+ *
+ * An answer is released only by the fsync that began after its write
+ * reached the OS, so nothing is acknowledged before it is on disk. One
+ * sync is in flight at a time; a failed one (logged by the store) is
+ * retried in 100 ms. */
+struct cql_syncer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int efd;           /* written by the thread when a sync ended */
+    bool want, stop;   /* under mu */
+    spate_status_t rc; /* under mu: the last sync's result */
+    bool busy;         /* loop thread: a sync is in flight */
+    uint64_t gen;      /* loop thread: the writes it covers */
+    spate_cql_store_t *store;
+};
+
+static void *syncer_main(void *arg) {
+    struct cql_syncer *y = arg;
+    pthread_mutex_lock(&y->mu);
+    for (;;) {
+        while (!y->want && !y->stop) pthread_cond_wait(&y->cv, &y->mu);
+        if (!y->want) break; /* stop, nothing asked */
+        y->want = false;
+        pthread_mutex_unlock(&y->mu);
+        spate_status_t rc = spate_cql_store_sync_wal(y->store);
+        pthread_mutex_lock(&y->mu);
+        y->rc = rc;
+        uint64_t one = 1;
+        while (write(y->efd, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_mutex_unlock(&y->mu);
+    return NULL;
+}
+
+static void batch_before_sleep(spate_loop_t *l, spate_cql_server_t *srv);
+
+static void sync_done(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
+    SPATE_UNUSED(ev);
+    spate_cql_server_t *srv = ctx;
+    struct cql_syncer *y = srv->syncer;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 || !y->busy) return;
+    pthread_mutex_lock(&y->mu);
+    spate_status_t rc = y->rc;
+    pthread_mutex_unlock(&y->mu);
+    y->busy = false;
+    spate_cql_store_sync_end(srv->store, y->gen, rc == SPATE_OK);
+    if (rc != SPATE_OK) {
+        if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+        return;
+    }
+    for (cql_conn_t *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->out_sync > c->out_ok) c->out_ok = c->out_sync;
+        if (out_pending(c)) conn_flush(c);
+    }
+    batch_before_sleep(l, srv); /* the writes that came in meanwhile */
+}
+
+static void batch_before_sleep(spate_loop_t *l, spate_cql_server_t *srv) {
+    struct cql_syncer *y = srv->syncer;
+    if (y->busy) { /* this turn's writes reach the OS now, the next sync covers them */
+        if (spate_cql_store_flush_wal(srv->store) != SPATE_OK && !srv->sync_timer)
+            srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+        return;
+    }
+    if (responses_held(srv)) {
+        if (spate_cql_store_sync_begin(srv->store, &y->gen) != SPATE_OK) {
+            if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+            return;
+        }
+        if (responses_held(srv)) { /* unsynced writes: sync them */
+            for (cql_conn_t *c = srv->conns; c; c = c->next) c->out_sync = c->out.len;
+            y->busy = true;
+            pthread_mutex_lock(&y->mu);
+            y->want = true;
+            pthread_cond_signal(&y->cv);
+            pthread_mutex_unlock(&y->mu);
+            return;
+        }
+    }
+    for (cql_conn_t *c = srv->conns, *next; c; c = next) { /* nothing to wait for */
+        next = c->next;
+        if (out_pending(c) && c->out_ok < c->out.len) conn_flush(c);
+    }
+}
+
+static void syncer_free(spate_cql_server_t *srv) {
+    struct cql_syncer *y = srv->syncer;
+    if (!y) return;
+    pthread_mutex_lock(&y->mu);
+    y->stop = true;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
+    pthread_join(y->th, NULL);
+    if (srv->loop) spate_loop_unwatch(srv->loop, y->efd);
+    close(y->efd);
+    pthread_mutex_destroy(&y->mu);
+    pthread_cond_destroy(&y->cv);
+    free(y);
+    srv->syncer = NULL;
+}
+
+static bool syncer_start(spate_cql_server_t *srv, char *err, size_t errlen) {
+    struct cql_syncer *y = spate_xcalloc(1, sizeof *y);
+    y->store = srv->store;
+    y->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (y->efd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        free(y);
+        return false;
+    }
+    pthread_mutex_init(&y->mu, NULL);
+    pthread_cond_init(&y->cv, NULL);
+    int e = pthread_create(&y->th, NULL, syncer_main, y);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start the commit-log sync thread: %s", strerror(e));
+        close(y->efd);
+        pthread_mutex_destroy(&y->mu);
+        pthread_cond_destroy(&y->cv);
+        free(y);
+        return false;
+    }
+    srv->syncer = y;
+    spate_loop_watch(srv->loop, y->efd, SPATE_EV_READ, sync_done, srv);
+    return true;
+}
+
 /* Runs once per loop turn, before epoll waits. Every write of the turn
- * goes to the OS in one write(2) (spate_cql_store_flush_wal); BATCH: then
- * one fsync for all of them. PERIODIC: an fsync when one is due, else a
- * timer for when it will be. Then the held responses go out. A failed WAL
- * write or fsync (the store logged it) is retried in 100 ms and the
- * responses wait for it, so nothing is acknowledged before it is in the
- * WAL (PERIODIC) or on disk (BATCH). */
+ * goes to the OS in one write(2) (spate_cql_store_flush_wal); BATCH: the
+ * syncer's fsync covers them (batch_before_sleep, above). PERIODIC: an
+ * fsync when one is due, else a timer for when it will be; then the held
+ * responses go out. A failed WAL write or fsync (the store logged it) is
+ * retried in 100 ms and the responses wait for it, so nothing is
+ * acknowledged before it is in the WAL (PERIODIC) or on disk (BATCH). */
 static void store_before_sleep(spate_loop_t *l, void *ctx) {
     spate_cql_server_t *srv = ctx;
+    if (srv->syncer) {
+        batch_before_sleep(l, srv);
+        return;
+    }
     bool held = responses_held(srv);
     int64_t now = spate_mono_ms();
     int64_t due = spate_cql_store_sync_due(srv->store, now);
@@ -1398,6 +1554,7 @@ spate_status_t spate_cql_server_start(spate_cql_server_t **out, const spate_cql_
     srv->addr.port = srv->port;
     spate_loop_watch(srv->loop, srv->listen_fd, SPATE_EV_READ, on_accept, srv);
     spate_loop_before_sleep(srv->loop, store_before_sleep, srv);
+    if (c->commitlog_batch && !syncer_start(srv, err, errlen)) goto err;
     *out = srv;
     return SPATE_OK;
 err:
@@ -1421,6 +1578,7 @@ void spate_cql_server_free(spate_cql_server_t *s) {
     cql_exec_free(s);
     cql_schema_free(s->schema);
     if (s->listen_fd >= 0) close(s->listen_fd);
+    syncer_free(s);                  /* before the store it syncs */
     spate_loop_free(s->loop);        /* and the sync timer */
     spate_cql_store_close(s->store); /* syncs what is unsynced */
     free(s);

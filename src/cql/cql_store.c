@@ -93,7 +93,8 @@ struct spate_cql_store {
     int64_t period_ms;
     bool unsynced;
     int64_t unsynced_since_ms;
-    bool unflushed; /* applied writes not yet in the OS (turn or WAL buffer) */
+    uint64_t applied_gen; /* mutations applied since open (sync_begin's gen) */
+    bool unflushed;       /* applied writes not yet in the OS (turn or WAL buffer) */
     /* The turn: the serialized WriteBatch of every mutation applied since
      * the last turn_write (RocksDB's rep: 8-byte sequence, u32 LE count,
      * records), and the hot keys those mutations queued for folding */
@@ -652,6 +653,28 @@ spate_status_t spate_cql_store_sync(spate_cql_store_t *st) {
     return SPATE_OK;
 }
 
+spate_status_t spate_cql_store_sync_begin(spate_cql_store_t *st, uint64_t *gen) {
+    *gen = st->applied_gen;
+    return spate_cql_store_flush_wal(st);
+}
+
+spate_status_t spate_cql_store_sync_wal(spate_cql_store_t *st) {
+    char *err = NULL;
+    rocksdb_flush_wal(st->db, 1, &err);
+    if (err != NULL) {
+        spate_log(SPATE_LOG_ERROR, LOGC, "WAL sync failed: %s", err);
+        rocksdb_free(err);
+        return SPATE_EIO;
+    }
+    return SPATE_OK;
+}
+
+void spate_cql_store_sync_end(spate_cql_store_t *st, uint64_t gen, bool ok) {
+    if (!ok) return;
+    st->stats.syncs++;
+    if (gen == st->applied_gen) st->unsynced = false;
+}
+
 int64_t spate_cql_store_sync_due(const spate_cql_store_t *st, int64_t now_ms) {
     if (!st->unsynced) return -1;
     if (st->mode == SPATE_CQL_STORE_SYNC_BATCH) return 0;
@@ -1128,6 +1151,7 @@ spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t
     }
     st->turn_count += (uint32_t)n;
     st->stats.applies++;
+    st->applied_gen++;
     st->unflushed = true;
     if (!st->unsynced) {
         st->unsynced = true;

@@ -198,6 +198,22 @@ int64_t spate_cql_store_sync_due(const spate_cql_store_t *st, int64_t now_ms);
 /* Syncs if spate_cql_store_sync_due says 0. */
 spate_status_t spate_cql_store_tick(spate_cql_store_t *st, int64_t now_ms);
 
+/* The sync in three steps, so that the fsync can run on a thread of the
+ * owner's while the owner goes on applying (the server's batch mode):
+ *
+ *   sync_begin  owner: writes the turn and the WAL buffer (flush_wal);
+ *               *gen names the writes applied so far, which the fsync
+ *               below covers. EIO (logged) as flush_wal.
+ *   sync_wal    any thread, one at a time: RocksDB's FlushWAL(sync): the
+ *               WAL buffer's bytes, then one fdatasync. Safe beside the
+ *               owner's applies and flushes (RocksDB locks its log writer;
+ *               MyRocks syncs this way). EIO (logged) on failure.
+ *   sync_end    owner: the sync of gen ended (ok or not); the store is
+ *               synced when ok and nothing was applied after gen. */
+spate_status_t spate_cql_store_sync_begin(spate_cql_store_t *st, uint64_t *gen);
+spate_status_t spate_cql_store_sync_wal(spate_cql_store_t *st);
+void spate_cql_store_sync_end(spate_cql_store_t *st, uint64_t gen, bool ok);
+
 typedef struct {
     uint64_t applies;     /* mutations applied */
     uint64_t turn_writes; /* WriteBatches written: one per turn (see Durability) */
