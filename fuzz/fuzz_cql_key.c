@@ -20,6 +20,12 @@
  *   mode 4  value decode of arbitrary bytes: what decodes re-encodes to
  *           exactly the bytes consumed
  *   mode 5  range tombstone / deletion value decode against a schema
+ *   mode 6  row values (both forms): the data, and its two halves split at
+ *           byte sel's position, as merge operands; what reads whole
+ *           merges, the merge of a value that reads is a value that reads
+ *           with the same entries (the winners), merging in the other
+ *           order gives the same bytes, and a merge result merges with
+ *           itself to itself
  *
  * Any violated invariant aborts. ASan reports leaks.
  */
@@ -268,9 +274,65 @@ static void fuzz_tombstone(const spate_cql_key_schema_t *s, const uint8_t *p, si
     if (spate_cql_deletion_decode(p, n, &d) == SPATE_OK) CHECK(n == 12);
 }
 
+/* "kind:column:cell-kind:ts:ttl:ldt:len|" per entry, for comparisons. */
+static void row_entries(const void *p, size_t n, spate_buf_t *out) {
+    spate_cql_row_reader_t rr;
+    spate_cql_key_kind_t k;
+    uint16_t col;
+    spate_cql_cell_t c;
+    CHECK(spate_cql_row_reader_init(&rr, p, n) == SPATE_OK);
+    spate_status_t st;
+    while ((st = spate_cql_row_reader_next(&rr, &k, &col, &c)) == SPATE_OK) {
+        char h[160];
+        int hn = snprintf(h, sizeof h, "%d:%u:%d:%lld:%d:%d:%d|", (int)k, col, (int)c.kind,
+                          (long long)c.timestamp, c.ttl, c.local_deletion_time, (int)c.value.len);
+        spate_buf_append(out, h, (size_t)hn);
+        if (c.value.len > 0) spate_buf_append(out, c.value.p, (size_t)c.value.len);
+    }
+    CHECK(st == SPATE_ENOENT);
+}
+
+static void fuzz_row(const uint8_t *p, size_t n, uint8_t cut) {
+    bool whole = spate_cql_row_value_check(p, n) == SPATE_OK;
+    spate_buf_t m1 = SPATE_BUF_INIT, m2 = SPATE_BUF_INIT, again = SPATE_BUF_INIT;
+    spate_buf_t e1 = SPATE_BUF_INIT, e2 = SPATE_BUF_INIT;
+    spate_slice_t one = {(const char *)p, (int32_t)n};
+    spate_status_t st = spate_cql_row_value_merge(&m1, &one, 1);
+    if (whole) {
+        CHECK(st == SPATE_OK);
+        CHECK(spate_cql_row_value_check(m1.data, m1.len) == SPATE_OK);
+        /* one operand: the same entries (each id once: the reader
+         * enforces strict order), whichever form the merge chose */
+        row_entries(p, n, &e1);
+        row_entries(m1.data, m1.len, &e2);
+        CHECK(e1.len == e2.len && memcmp(e1.data, e2.data, e1.len) == 0);
+        /* idempotent */
+        spate_slice_t mm[2] = {{m1.data, (int32_t)m1.len}, {m1.data, (int32_t)m1.len}};
+        CHECK(spate_cql_row_value_merge(&again, mm, 2) == SPATE_OK);
+        CHECK(again.len == m1.len && memcmp(again.data, m1.data, m1.len) == 0);
+    }
+    /* two operands, both orders: the same bytes */
+    size_t k = n ? cut % (n + 1) : 0;
+    spate_slice_t a = {(const char *)p, (int32_t)k}, b = {(const char *)p + k, (int32_t)(n - k)};
+    spate_slice_t ab[2] = {a, b}, ba[2] = {b, a};
+    spate_buf_reset(&m1);
+    spate_status_t s1 = spate_cql_row_value_merge(&m1, ab, 2);
+    spate_status_t s2 = spate_cql_row_value_merge(&m2, ba, 2);
+    CHECK(s1 == s2);
+    if (s1 == SPATE_OK) {
+        CHECK(m1.len == m2.len && memcmp(m1.data, m2.data, m1.len) == 0);
+        CHECK(spate_cql_row_value_check(m1.data, m1.len) == SPATE_OK);
+    }
+    spate_buf_free(&m1);
+    spate_buf_free(&m2);
+    spate_buf_free(&again);
+    spate_buf_free(&e1);
+    spate_buf_free(&e2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2) return 0;
-    uint8_t mode = data[0] % 6, sel = data[1];
+    uint8_t mode = data[0] % 7, sel = data[1];
     size_t n = size - 2;
     uint8_t *p = malloc(n ? n : 1);
     if (p == NULL) return 0;
@@ -289,6 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
     case 4: fuzz_decode_value(t, desc, p, n); break;
     case 5: fuzz_tombstone(s, p, n); break;
+    case 6: fuzz_row(p, n, sel); break;
     }
     free(p);
     return 0;

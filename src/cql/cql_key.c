@@ -1529,6 +1529,17 @@ static void row_operand(row_ents_t *a, spate_slice_t v) {
     if (st != SPATE_ENOENT) a->n = from;
 }
 
+/* Whether a wins over b: the reconcile winner; between cells equal but
+ * for their TTL, the longer TTL. */
+static bool row_beats(const spate_cql_cell_t *a, const spate_cql_cell_t *b) {
+    if (a->kind == b->kind && a->timestamp == b->timestamp &&
+        a->local_deletion_time == b->local_deletion_time && a->ttl != b->ttl &&
+        a->value.len == b->value.len &&
+        (a->value.len <= 0 || memcmp(a->value.p, b->value.p, (size_t)a->value.len) == 0))
+        return a->ttl > b->ttl;
+    return spate_cql_cell_reconcile(a, b) == a && spate_cql_cell_reconcile(b, a) == a;
+}
+
 spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *v, size_t n) {
     row_ents_t a = {0};
     for (size_t i = 0; i < n; i++) row_operand(&a, v[i]);
@@ -1537,15 +1548,16 @@ spate_status_t spate_cql_row_value_merge(spate_buf_t *out, const spate_slice_t *
         return SPATE_ENOENT;
     }
     spate_cql_row_entry_t *e = a.v;
-    /* stable by operand order is not needed: the winner does not depend
-     * on it (spate_cql_cell_reconcile is a total order up to equal cells) */
+    /* the winner must not depend on operand order: reconcile decides all
+     * but expiring cells equal in everything but their TTL (Cassandra
+     * keeps whichever came first), which row_beats settles by the TTL */
     qsort(e, a.n, sizeof *e, row_ent_cmp);
     size_t w = 0;
     for (size_t i = 0; i < a.n;) {
         /* equal ids: the run's winner, whatever order it came in */
         size_t best = i, j = i + 1;
         for (; j < a.n && e[j].kind == e[i].kind && e[j].column == e[i].column; j++)
-            if (spate_cql_cell_reconcile(&e[j].cell, &e[best].cell) == &e[j].cell) best = j;
+            if (row_beats(&e[j].cell, &e[best].cell)) best = j;
         e[w++] = e[best];
         i = j;
     }

@@ -164,7 +164,9 @@
  *       n     a cell value (layout above)
  *
  *   shared (every entry live, or every entry expiring with one TTL and
- *   expiry, all at one timestamp: what an INSERT or UPDATE writes)
+ *   expiry, all at one timestamp: what an INSERT or UPDATE of plain
+ *   values writes; a null value (a tombstone) or a non-frozen collection
+ *   (its tombstone is a cell at ts - 1) makes the row classic)
  *   0   1     0x11
  *   1   1     the entries' cell flags: 0x00 live / 0x02 expiring
  *   2   8     their write timestamp, int64 BE
@@ -177,9 +179,12 @@
  *       n     cells only: the value bytes
  *
  * No cell value starts with 0x10 or 0x11 (flags are 00..02). The shared
- * form takes 4 bytes per cell and 1 per marker where the classic takes 16
- * and 14, plus a 10-byte header: 124 bytes less for a created_users row
- * (a marker and ten text cells).
+ * form takes 4 bytes per cell (5 for values of 128 bytes to 16 KiB) and 1
+ * per marker where the classic takes 16 and 14, plus a 10-byte header:
+ * 124 bytes less for a created_users row (a marker and ten short text
+ * cells). An older spate reads a shared value as a broken cell and drops
+ * it in a merge: data written by this version must not be opened by an
+ * older one.
  * Writers use spate_cql_row_value_encode, which picks the shared form
  * whenever it can; readers take both (data written before the shared form
  * existed is classic).

@@ -3,7 +3,9 @@
  * semantics in cql_store.h; keys and values in cql_key.h).
  *
  * Write path: a mutation encodes keys with cql_key and appends Merges to a
- * WriteBatch, one column family per value format; the marker and plain
+ * WriteBatch, one column family per value format; apply adds the batch
+ * to the turn, written to RocksDB as one WriteBatch before the next read
+ * or WAL flush (cql_store.h, Durability); the marker and plain
  * cells of the row it is on wait in a small sorted list (uent: kind <<
  * 16 | column, value bytes in ucells) and go into the batch as one row
  * unit (row_flush) when the mutation moves to another row or is applied.
@@ -216,8 +218,9 @@ static char *cells_merge(const char *existing, size_t elen, const char *const *o
     spate_buf_t out = SPATE_BUF_INIT;
     spate_status_t rc = spate_cql_row_value_merge(&out, v, n);
     free(v);
-    if (rc == SPATE_ENOENT) /* nothing decodes: keep the last operand */
-        return merge_result(one, onen, success, new_len);
+    /* nothing decodes (or, which the reader rules out, the winners do not
+     * encode): keep the last operand rather than fail the compaction */
+    if (rc == SPATE_ENOENT || rc == SPATE_EINVAL) return merge_result(one, onen, success, new_len);
     if (rc != SPATE_OK) {
         spate_buf_free(&out);
         *success = 0;
@@ -519,8 +522,8 @@ spate_status_t spate_cql_store_open(const char *dir, const spate_cql_store_conf_
         rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
         /* keys are random tokens, so every L0 -> base compaction rewrites
          * most of the base level: eight files at a time instead of four
-         * halved the compaction CPU of the upsert benchmark (point reads
-         * check up to eight more bloom filters) */
+         * halved the compaction CPU of the upsert benchmark (a point read
+         * then meets up to four more L0 files) */
         rocksdb_options_set_level0_file_num_compaction_trigger(o, 8);
         rocksdb_mergeoperator_t *mo = NULL;
         if (i == CF_CELLS)
@@ -1130,6 +1133,13 @@ spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t
     if (rc != SPATE_OK) return rc;
     int n = rocksdb_writebatch_count(m->wb);
     if (n == 0) return SPATE_OK;
+    /* A full turn is written before it takes more; when that fails the
+     * write is refused, so a failing store answers errors instead of
+     * holding answers and memory without bound. */
+    if (st->turn.len >= TURN_MAX_BYTES && turn_write(st) != SPATE_OK) {
+        spate_buf_reset(&m->fold);
+        return SPATE_EIO;
+    }
     size_t len;
     const char *rep = rocksdb_writebatch_data(m->wb, &len);
     if (len < TURN_HEADER || (uint64_t)st->turn_count + (uint64_t)n > UINT32_MAX) {
@@ -1157,9 +1167,6 @@ spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t
         st->unsynced = true;
         st->unsynced_since_ms = spate_mono_ms();
     }
-    /* a failure leaves the turn for the next call, and the owner holds
-     * the answers until flush_wal succeeds: this write is not refused */
-    if (st->turn.len >= TURN_MAX_BYTES) (void)turn_write(st);
     return SPATE_OK;
 }
 
@@ -2045,7 +2052,8 @@ static spate_status_t meta_key(spate_buf_t *k, const void *name, size_t nlen) {
 spate_status_t spate_cql_store_meta_put(spate_cql_store_t *st, const void *name, size_t nlen,
                                         const void *val, size_t vlen) {
     spate_buf_t k = SPATE_BUF_INIT;
-    spate_status_t rc = meta_key(&k, name, nlen);
+    spate_status_t rc = turn_write(st); /* not durable ahead of earlier writes */
+    if (rc == SPATE_OK) rc = meta_key(&k, name, nlen);
     if (rc == SPATE_OK && val == NULL && vlen > 0) rc = SPATE_EINVAL;
     if (rc == SPATE_OK) {
         char *err = NULL;
@@ -2075,7 +2083,8 @@ spate_status_t spate_cql_store_meta_get(spate_cql_store_t *st, const void *name,
 
 spate_status_t spate_cql_store_meta_delete(spate_cql_store_t *st, const void *name, size_t nlen) {
     spate_buf_t k = SPATE_BUF_INIT;
-    spate_status_t rc = meta_key(&k, name, nlen);
+    spate_status_t rc = turn_write(st); /* not durable ahead of earlier writes */
+    if (rc == SPATE_OK) rc = meta_key(&k, name, nlen);
     if (rc == SPATE_OK) {
         char *err = NULL;
         rocksdb_delete_cf(st->db, st->wo_sync, st->cf[CF_DEFAULT], k.data, k.len, &err);

@@ -39,7 +39,9 @@
  * reconciles a row value's entries with the row's separate cell keys
  * (UPDATEs of single columns, data written before row units), so either
  * layout means the same. spate_cql_mutation_count counts the pending
- * unit as one write and _bytes its exact WriteBatch size.
+ * unit as one write and _bytes its WriteBatch size in the classic row
+ * form (exact for that form, an upper bound when it will be written in
+ * the shared one, cql_key.h).
  *
  * ---- Partition prefix --------------------------------------------------
  *
@@ -71,8 +73,12 @@
  * An applied mutation joins the turn: the serialized WriteBatch of every
  * mutation applied since the last write of it. The turn is written to
  * RocksDB as ONE WriteBatch (one pass through its write path, one WAL
- * record, atomic) before anything reads, when it passes 4 MiB, and by
- * flush_wal and sync. RocksDB keeps the WAL record in its buffer
+ * record, atomic; then the hot keys it queued are folded) before any
+ * table read (iter_open, count) and any other write (truncate, drop,
+ * meta put / delete: nothing is durable ahead of what was applied before
+ * it), by flush, compact, flush_wal and sync, and by an apply that finds
+ * it past 4 MiB — which, when that write fails, refuses its own mutation
+ * (EIO), so the turn stays bounded. RocksDB keeps the WAL record in its buffer
  * (manual_wal_flush); the owner calls spate_cql_store_flush_wal() once per
  * event-loop turn, before it acknowledges that turn's writes: the turn's
  * WriteBatch and one write(2) for all of it, after which it survives a
@@ -109,11 +115,13 @@
  * fdatasync then does not wait behind a flush's dirty pages), no
  * compression on L0 and L1 (young data, read most and rewritten soon) and
  * LZ4 below, dynamic level sizes, RocksDB's LOG at WARN in at most 3 files
- * of 1 MiB. The conf can change the cache and the cells write buffer. A
- * key written 64 times is folded (read back merged and written as one
- * value; a table of 16384 counters tells, so a hot key sharing its counter
- * with busy others may wait for the memtable flush, which folds too), so a
- * hot cell or row never costs an unbounded merge on read.
+ * of 1 MiB, the turn (about 4 MiB at most, copied once more into the
+ * WriteBatch when written). The conf can change the cache and the cells
+ * write buffer. A key written 64 times is folded (read back merged and
+ * written as one value; a table of 16384 counters tells, so a hot key
+ * sharing its counter with busy others may wait for the memtable flush,
+ * which folds too), so a hot cell or row never costs an unbounded merge on
+ * read.
  *
  * ---- Reads ------------------------------------------------------------
  *
@@ -180,11 +188,13 @@ void spate_cql_store_close(spate_cql_store_t *st);
 /* Durability                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Hands the WAL records of the mutations applied since the last call to
- * the OS (one write(2); no system call when there are none): after it, an
- * applied mutation survives a crash of the process. EIO (logged) when
- * RocksDB fails; the records then stay buffered and the next call
- * retries. Acknowledge a write only after this (or a sync) succeeded. */
+/* Writes the turn into RocksDB and hands the WAL records of the
+ * mutations applied since the last call to the OS (one write(2); no
+ * system call when there are none): after it, an applied mutation
+ * survives a crash of the process. EIO (logged) when RocksDB fails; the
+ * turn or the records then stay and the next call retries (a failing
+ * turn also fails table reads, truncate, drop, flush and compact).
+ * Acknowledge a write only after this (or a sync) succeeded. */
 spate_status_t spate_cql_store_flush_wal(spate_cql_store_t *st);
 /* Whether an applied mutation awaits spate_cql_store_flush_wal. */
 bool spate_cql_store_unflushed(const spate_cql_store_t *st);
@@ -309,9 +319,11 @@ spate_status_t spate_cql_mutation_range_delete(spate_cql_mutation_t *m, const sp
                                                const spate_cql_kslice_t *end);
 
 /* Applies the batch: it joins the turn (see Durability), atomically with
- * the rest of the turn; every later read sees it. The mutation is left as
- * it was (clear it to reuse it). EINVAL for a mutation of another store,
- * ENOMEM; RocksDB's own failures surface in flush_wal / sync. */
+ * the rest of the turn; every later table read sees it. The mutation is
+ * left as it was (clear it to reuse it). EINVAL for a mutation of another
+ * store or one whose pending row does not encode, ERANGE for a value too
+ * long, ENOMEM, EIO when the turn is full and cannot be written; other
+ * RocksDB failures surface in flush_wal / sync. */
 spate_status_t spate_cql_store_apply(spate_cql_store_t *st, spate_cql_mutation_t *m);
 
 /* ------------------------------------------------------------------ */

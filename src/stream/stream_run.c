@@ -103,7 +103,7 @@ static srun_token_t part_push(srun_job_t *j, srun_part_t *p, int64_t offset) {
     p->left[seq & (p->cap - 1)] = 1;
     p->next_offset = offset + 1;
     j->inflight++;
-    return (srun_token_t){p, seq};
+    return (srun_token_t){p, seq, 1};
 }
 
 /* The offset to commit: the oldest unsettled record, or one past the last
@@ -115,26 +115,30 @@ static int64_t part_commit_point(const srun_part_t *p) {
 
 void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns) {
     srun_part_t *p = tok.part;
-    if (latency_ns >= 0) srun_hist_add(&j->c, latency_ns);
-    if (tok.seq < p->head || tok.seq >= p->tail || p->left[tok.seq & (p->cap - 1)] == 0) {
+    uint8_t *l = &p->left[tok.seq & (p->cap - 1)];
+    if (tok.seq < p->head || tok.seq >= p->tail || !(*l & tok.side)) {
         spate_log(SPATE_LOG_ERROR, LOGC, "job %s: record settled twice (%s/%d seq %llu)",
                   j->conf->name, p->topic, p->partition, (unsigned long long)tok.seq);
         return;
     }
-    if (--p->left[tok.seq & (p->cap - 1)] > 0) return; /* held: another settlement is due */
+    if (latency_ns >= 0) srun_hist_add(&j->c, latency_ns);
+    *l &= (uint8_t)~tok.side;
+    if (*l) return; /* held: another side has yet to settle it */
     while (p->head < p->tail && p->left[p->head & (p->cap - 1)] == 0) p->head++;
     j->inflight--;
 }
 
-void srun_hold(srun_job_t *j, srun_token_t tok) {
+srun_token_t srun_hold(srun_job_t *j, srun_token_t tok) {
     srun_part_t *p = tok.part;
     uint8_t *l = &p->left[tok.seq & (p->cap - 1)];
-    if (tok.seq < p->head || tok.seq >= p->tail || *l == 0 || *l == UINT8_MAX) {
+    uint8_t side = (uint8_t)(*l ? (*l | (*l - 1)) + 1 : 0); /* the lowest free bit above */
+    if (tok.seq < p->head || tok.seq >= p->tail || *l == 0 || side == 0) {
         spate_log(SPATE_LOG_ERROR, LOGC, "job %s: cannot hold a settled record (%s/%d seq %llu)",
                   j->conf->name, p->topic, p->partition, (unsigned long long)tok.seq);
-        return;
+        return (srun_token_t){p, tok.seq, 0};
     }
-    (*l)++;
+    *l |= side;
+    return (srun_token_t){p, tok.seq, side};
 }
 
 void srun_fatal(srun_job_t *j, const char *fmt, ...) {

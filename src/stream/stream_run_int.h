@@ -18,7 +18,7 @@
  *                             │                          │
  *   seq     ...  17    18    19    20    21    22    23   ▼
  *   offset       (settled,  105   106   107   108   109
- *                 popped)   acked  -    acked  -     -
+ *                 popped)   done   -    done   -     -
  *                            ▲ commit point: 105 is settled, so the ring
  *                              pops it; 106 is not: commit 106
  *
@@ -44,8 +44,8 @@ typedef struct {
     bool assigned;
     bool paused;
     /* The in-flight ring: slot seq & (cap - 1) for seq in [head, tail);
-     * left: the settlements the record still waits for (1 when taken,
-     * +1 per srun_hold; settled at 0) */
+     * left: a bit per side that has yet to settle the record (bit 0 when
+     * taken, one more per srun_hold; settled at 0) */
     int64_t *offs;
     uint8_t *left;
     uint64_t cap, head, tail;
@@ -54,10 +54,12 @@ typedef struct {
     int64_t lag;         /* high watermark - commit point, -1 unknown */
 } srun_part_t;
 
-/* A record's place: settle it with srun_ack / srun_fail. */
+/* A record's place, and which side settles it (a bit of part->left):
+ * settle it with srun_ack / srun_fail. */
 typedef struct {
     srun_part_t *part;
     uint64_t seq;
+    uint8_t side;
 } srun_token_t;
 
 /* Sink latency histogram: upper bounds in microseconds (the last bucket
@@ -74,8 +76,9 @@ typedef struct {
 /* A sink: the job calls write for every record that passed, poll from its
  * loop (timeout_ms: how long it may wait for answers), flush at commit
  * points (make durable and settle what was written) and close at the end
- * (after a final drain). write must settle the token exactly once, now or
- * later (srun_ack / srun_fail). */
+ * (after a final drain). write must settle the token it was given exactly
+ * once, now or later (srun_ack / srun_fail); a sink that hands the record
+ * on to two (the window tee) takes a second token with srun_hold. */
 typedef struct {
     const char *name;
     spate_status_t (*open)(srun_job_t *j, void **state, char *err, size_t errlen);
@@ -128,9 +131,11 @@ struct srun_job {
  * latency_ns >= 0 is recorded in the sink histogram. A record held with
  * srun_hold is settled by its last srun_ack. */
 void srun_ack(srun_job_t *j, srun_token_t tok, int64_t latency_ns);
-/* One more srun_ack (or srun_fail) due before the record is settled: a
- * record handed to two sinks (a window and the job's own sink). */
-void srun_hold(srun_job_t *j, srun_token_t tok);
+/* Hands the record to one more side (a record given to two sinks: a
+ * window and the job's own): the token that side settles it with, once;
+ * the record is settled when every side has. A side settling twice is
+ * logged and ignored. */
+srun_token_t srun_hold(srun_job_t *j, srun_token_t tok);
 /* Fails a record: produced to the dead-letter topic with the original
  * key and value and the reason (settled once delivered), or, without a
  * dead-letter topic, logged, counted and settled. m may be NULL when the

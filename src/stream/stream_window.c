@@ -973,14 +973,14 @@ static spate_status_t tee_open(srun_job_t *j, void **state, char *err, size_t er
     char e[400];
     void *w = NULL;
     if (wsink_open(j, &w, e, sizeof e) != SPATE_OK) {
-        snprintf(err, errlen, "window: %s", e);
+        snprintf(err, errlen, "%s", e);
         tee_close(t);
         return SPATE_ERR;
     }
     t->win = w;
     t->win->tee = true;
     if (t->own->open(j, &t->own_state, e, sizeof e) != SPATE_OK) {
-        snprintf(err, errlen, "%s: %s", t->own->name, e);
+        snprintf(err, errlen, "its own %s sink: %s", t->own->name, e);
         tee_close(t);
         return SPATE_ERR;
     }
@@ -990,8 +990,8 @@ static spate_status_t tee_open(srun_job_t *j, void **state, char *err, size_t er
 
 static void tee_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
     tee_t *t = state;
-    srun_hold(t->j, tok);
-    wsink_write(t->win, value, m, tok);
+    srun_token_t wtok = srun_hold(t->j, tok); /* the window's side */
+    wsink_write(t->win, value, m, wtok);
     t->own->write(t->own_state, value, m, tok);
 }
 
@@ -1008,7 +1008,7 @@ static void tee_flush(void *state) {
 }
 
 static const srun_sink_ops_t srun_sink_tee = {
-    .name = "window+sink",
+    .name = "window",
     .open = tee_open,
     .write = tee_write,
     .poll = tee_poll,
