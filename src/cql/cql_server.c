@@ -1304,6 +1304,12 @@ static void sync_timer_fired(spate_loop_t *l, void *ctx) {
     store_before_sleep(l, srv);
 }
 
+/* A failed WAL write or fsync (the store logged it): try again in 100 ms;
+ * the held answers wait for it. */
+static void sync_retry(spate_loop_t *l, spate_cql_server_t *srv) {
+    if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+}
+
 /* BATCH mode: the fsync runs on a thread of its own, so the loop goes on
  * reading, executing and applying while the disk works (group commit,
  * pipelined):
@@ -1365,7 +1371,7 @@ static void sync_done(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
     y->busy = false;
     spate_cql_store_sync_end(srv->store, y->gen, rc == SPATE_OK);
     if (rc != SPATE_OK) {
-        if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+        sync_retry(l, srv);
         return;
     }
     for (cql_conn_t *c = srv->conns, *next; c; c = next) {
@@ -1379,13 +1385,12 @@ static void sync_done(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
 static void batch_before_sleep(spate_loop_t *l, spate_cql_server_t *srv) {
     struct cql_syncer *y = srv->syncer;
     if (y->busy) { /* this turn's writes reach the OS now, the next sync covers them */
-        if (spate_cql_store_flush_wal(srv->store) != SPATE_OK && !srv->sync_timer)
-            srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+        if (spate_cql_store_flush_wal(srv->store) != SPATE_OK) sync_retry(l, srv);
         return;
     }
     if (responses_held(srv)) {
         if (spate_cql_store_sync_begin(srv->store, &y->gen) != SPATE_OK) {
-            if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+            sync_retry(l, srv);
             return;
         }
         if (responses_held(srv)) { /* unsynced writes: sync them */
@@ -1464,7 +1469,7 @@ static void store_before_sleep(spate_loop_t *l, void *ctx) {
     spate_status_t st = due == 0 ? spate_cql_store_sync(srv->store) /* includes the write */
                                  : spate_cql_store_flush_wal(srv->store);
     if (st != SPATE_OK) {
-        if (!srv->sync_timer) srv->sync_timer = spate_loop_timer(l, 100, sync_timer_fired, srv);
+        sync_retry(l, srv);
         return;
     }
     if (due > 0 && !srv->sync_timer)

@@ -639,18 +639,24 @@ spate_status_t spate_cql_store_flush_wal(spate_cql_store_t *st) {
 
 bool spate_cql_store_unflushed(const spate_cql_store_t *st) { return st->unflushed; }
 
-spate_status_t spate_cql_store_sync(spate_cql_store_t *st) {
-    if (!st->unsynced) return SPATE_OK;
-    spate_status_t rc = turn_write(st);
-    if (rc != SPATE_OK) return rc;
+spate_status_t spate_cql_store_sync_wal(spate_cql_store_t *st) {
     char *err = NULL;
     rocksdb_flush_wal(st->db, 1, &err); /* writes the buffer, then fdatasync */
-    st->stats.syncs++;
     if (err != NULL) {
         spate_log(SPATE_LOG_ERROR, LOGC, "WAL sync failed: %s", err);
         rocksdb_free(err);
         return SPATE_EIO;
     }
+    return SPATE_OK;
+}
+
+spate_status_t spate_cql_store_sync(spate_cql_store_t *st) {
+    if (!st->unsynced) return SPATE_OK;
+    spate_status_t rc = turn_write(st);
+    if (rc != SPATE_OK) return rc;
+    st->stats.syncs++;
+    rc = spate_cql_store_sync_wal(st);
+    if (rc != SPATE_OK) return rc;
     st->unsynced = false;
     st->unflushed = false;
     return SPATE_OK;
@@ -659,17 +665,6 @@ spate_status_t spate_cql_store_sync(spate_cql_store_t *st) {
 spate_status_t spate_cql_store_sync_begin(spate_cql_store_t *st, uint64_t *gen) {
     *gen = st->applied_gen;
     return spate_cql_store_flush_wal(st);
-}
-
-spate_status_t spate_cql_store_sync_wal(spate_cql_store_t *st) {
-    char *err = NULL;
-    rocksdb_flush_wal(st->db, 1, &err);
-    if (err != NULL) {
-        spate_log(SPATE_LOG_ERROR, LOGC, "WAL sync failed: %s", err);
-        rocksdb_free(err);
-        return SPATE_EIO;
-    }
-    return SPATE_OK;
 }
 
 void spate_cql_store_sync_end(spate_cql_store_t *st, uint64_t gen, bool ok) {

@@ -40,6 +40,8 @@
  * the order found (document order). Zero-initialised is empty. */
 #define SPATE_STREAM_DIAG_MAX 100 /* messages kept; the rest only counted */
 
+#define SPATE_STREAM_CQL_CONCURRENCY 256 /* the CQL sink's default requests in flight */
+
 typedef struct {
     char **msgs;    /* owned, NUL-terminated */
     size_t n;       /* messages kept */
@@ -173,7 +175,7 @@ typedef struct {
         const char *keyspace, *table; /* required */
         bool create;                  /* CREATE KEYSPACE/TABLE IF NOT EXISTS at start */
         int consistency;              /* CQL [consistency] code (0x0000..0x000A); LOCAL_ONE */
-        int concurrency;              /* requests in flight, default 256 */
+        int concurrency;              /* requests in flight, SPATE_STREAM_CQL_CONCURRENCY */
         int batch_rows;               /* rows per unlogged batch, default 100 (1 = none) */
     } cql;
     struct {

@@ -328,7 +328,7 @@ static void parse_cql_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_si
     s->cql.contact_points = default_cp;
     s->cql.ncontact = 1;
     s->cql.consistency = 0x000A;
-    s->cql.concurrency = 256;
+    s->cql.concurrency = SPATE_STREAM_CQL_CONCURRENCY;
     s->cql.batch_rows = 100;
     check_keys(lc, n, known);
     get_str_list(lc, n, "contact_points", false, &s->cql.contact_points, &s->cql.ncontact);

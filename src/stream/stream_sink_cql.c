@@ -107,7 +107,8 @@ static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t 
     spate_cql_client_conf_t conf;
     spate_cql_client_conf_default(&conf);
     conf.contact_points = cp.len ? cp.data : "127.0.0.1:9042";
-    conf.max_in_flight = sc->cql.concurrency > 0 ? sc->cql.concurrency : 256;
+    conf.max_in_flight =
+        sc->cql.concurrency > 0 ? sc->cql.concurrency : SPATE_STREAM_CQL_CONCURRENCY;
     conf.consistency = (spate_cql_consistency_t)sc->cql.consistency;
     /* The store may still be starting: keep trying until stopped. */
     int64_t backoff = j->conf->delivery.backoff_ms;

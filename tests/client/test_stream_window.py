@@ -225,6 +225,36 @@ class Window(unittest.TestCase):
         self.assertEqual(sum(c for _, c in got.values()), len(users) * (size // hop))
         return got
 
+    def feed_kill9_restart(self, config, topic, group, parts, users):
+        """Produces `users` in batches of 300 while a processor of `config`
+        runs; kills it (-9) once a third is committed and starts it again;
+        returns the new processor once it has caught up."""
+        errors = []
+
+        def feed():
+            try:
+                for i in range(0, len(users), 300):
+                    self.produce([u for _, u in users[i:i + 300]], topic=topic)
+                    time.sleep(0.1)
+            except Exception as e:
+                errors.append(e)
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        proc = Processor(config)
+        try:
+            deadline = time.monotonic() + 30
+            while sum(self.offsets(group, topic, parts)[0]) < len(users) / 3:
+                self.assertTrue(proc.alive(), proc.log_text())
+                self.assertLess(time.monotonic(), deadline, proc.log_text()[-4000:])
+                time.sleep(0.01)
+            proc.kill9()
+            proc = Processor(config)
+        finally:
+            feeder.join()
+        self.assertEqual(errors, [])
+        self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
+        return proc
+
     # ---- tests ----
 
     def test_1_counts_kill9(self):
@@ -321,30 +351,7 @@ class Window(unittest.TestCase):
                                cql_port=self.cport, table="users_multi", window=TUMBLING,
                                delay="20m"))  # group win_multi
         users = self.users[:3000]
-        errors = []
-
-        def feed():
-            try:
-                for i in range(0, len(users), 300):
-                    self.produce([u for _, u in users[i:i + 300]], topic=topic)
-                    time.sleep(0.1)
-            except Exception as e:
-                errors.append(e)
-        feeder = threading.Thread(target=feed)
-        feeder.start()
-        proc = Processor(config)
-        try:
-            deadline = time.monotonic() + 30
-            while sum(self.offsets(group, topic, parts)[0]) < len(users) / 3:
-                self.assertTrue(proc.alive(), proc.log_text())
-                self.assertLess(time.monotonic(), deadline, proc.log_text()[-4000:])
-                time.sleep(0.01)
-            proc.kill9()
-            proc = Processor(config)
-        finally:
-            feeder.join()
-        self.assertEqual(errors, [])
-        self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
+        proc = self.feed_kill9_restart(config, topic, group, parts, users)
         far = {"id": str(uuid.UUID(int=2)), "nat": "ZZ", "gender": "x",
                "registered": {"date": iso(T0 + 86400000)}}
         self.produce([far], partition=1, topic=topic)
@@ -384,30 +391,7 @@ class Window(unittest.TestCase):
                              delay="20m")
             f.write(job.replace("      window:\n", own_sink + "      window:\n", 1))
         users = self.users[3000:]
-        errors = []
-
-        def feed():
-            try:
-                for i in range(0, len(users), 300):
-                    self.produce([u for _, u in users[i:i + 300]], topic=topic)
-                    time.sleep(0.1)
-            except Exception as e:
-                errors.append(e)
-        feeder = threading.Thread(target=feed)
-        feeder.start()
-        proc = Processor(config)
-        try:
-            deadline = time.monotonic() + 30
-            while sum(self.offsets(group, topic, parts)[0]) < len(users) / 3:
-                self.assertTrue(proc.alive(), proc.log_text())
-                self.assertLess(time.monotonic(), deadline, proc.log_text()[-4000:])
-                time.sleep(0.01)
-            proc.kill9()
-            proc = Processor(config)
-        finally:
-            feeder.join()
-        self.assertEqual(errors, [])
-        self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
+        proc = self.feed_kill9_restart(config, topic, group, parts, users)
         far = {"id": str(uuid.UUID(int=3)), "nat": "ZZ", "gender": "x",
                "registered": {"date": iso(T0 + 86400000)}}
         self.produce([far], partition=2, topic=topic)
