@@ -448,6 +448,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * commit them, then let them go. */
         bool ok = drain(j, parts, -1);
         if (!lost && ok) commit(j, parts, true);
+        if (j->sink->release) j->sink->release(j->sink_state, parts);
         for (int i = 0; i < parts->cnt; i++) {
             srun_part_t *p = part_get(j, parts->elems[i].topic, parts->elems[i].partition);
             p->assigned = false;

@@ -75,8 +75,9 @@ typedef struct {
 
 /* A sink: the job calls write for every record that passed, poll from its
  * loop (timeout_ms: how long it may wait for answers), flush at commit
- * points (make durable and settle what was written) and close at the end
- * (after a final drain). write must settle the token it was given exactly
+ * points (make durable and settle what was written), release (optional)
+ * when partitions were revoked (after they were drained and committed)
+ * and close at the end (after a final drain). write must settle the token it was given exactly
  * once, now or later (srun_ack / srun_fail); a sink that hands the record
  * on to two (the window tee) takes a second token with srun_hold. */
 typedef struct {
@@ -85,6 +86,7 @@ typedef struct {
     void (*write)(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok);
     void (*poll)(void *state, int timeout_ms);
     void (*flush)(void *state);
+    void (*release)(void *state, const rd_kafka_topic_partition_list_t *parts);
     void (*close)(void *state);
 } srun_sink_ops_t;
 

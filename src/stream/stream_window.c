@@ -27,32 +27,57 @@
  * happens once per checkpoint). A group key is the group-by values as
  * text, each a u32 length + bytes.
  *
+ * Partitions. Each source partition has its own engine (wpart_t): its
+ * own watermark (the max event time of that partition's records, as
+ * Kafka Streams' stream time), its own counts and its own checkpoint row.
+ * A partition's state is then a function of its records alone, so a
+ * replay — in this process or in another one after a rebalance — gives
+ * the same counts, the same closed windows and the same bytes. Several
+ * processes of one group split the partitions as for any job; a revoked
+ * partition is drained (its records checkpointed), then its engine is
+ * freed; its next owner loads its row.
+ *
+ * Results. A window closed in one partition is a partial count: each
+ * partition upserts its (window, group) counts into
+ * ks.spate_window_partials (id = "<group>/<job>", window_start,
+ * group_key, src = "<topic>/<partition>"), then reads every partition's
+ * partials of that window and upserts the sums into the output table
+ * with the sum as the write timestamp. Partials only ever appear (a
+ * partition's partial is final once written: its window is closed
+ * there), so a sum over more of them is larger and wins however the
+ * writes of several processes interleave; the process that writes the
+ * last partial of a window reads all of them (its read follows every
+ * write acknowledged before) and leaves the complete sum. A window's
+ * output row thus grows as partitions close it and is exact once every
+ * partition holding its records has passed it.
+ *
  * Exactly once. A counted record's token is not acknowledged when it is
  * counted but at the next checkpoint, so the offset the job commits never
  * passes a record whose count is not durable. A checkpoint (at every
  * commit point, and when half of max_in_flight is waiting):
  *
- *   1. closes windows and upserts their rows into the output table,
- *      waiting for every answer (a failure: try again next time)
- *   2. waits for the dead-letter producer (late and failed records below
+ *   1. closes windows in every partition and upserts their partials
+ *   2. reads the partials of each window closed and upserts the sums;
+ *      it waits for every answer (a failure: try again next time)
+ *   3. waits for the dead-letter producer (late and failed records below
  *      the checkpoint's offsets must be in the dead-letter topic)
- *   3. writes the whole state with every partition's next offset as ONE
- *      row (id = "<group>/<job>", state blob) of ks.spate_window_state:
- *      a single-row write is atomic, so the counts and the offsets they
- *      cover change together
- *   4. acknowledges the tokens it covers (the commit may now pass them)
+ *   4. writes each changed partition's state with its next offset as ONE
+ *      row (id = "<group>/<job>/<topic>/<partition>", state blob) of
+ *      ks.spate_window_state: a single-row write is atomic, so the counts
+ *      and the offset they cover change together. Its write timestamp is
+ *      that offset: a longer prefix wins, even against a late write of a
+ *      process that lost the partition without noticing
+ *   5. acknowledges the tokens it covers (the commit may now pass them)
  *
- * At open the row is loaded; a record below its partition's checkpoint
- * offset is already in the state (or was late / dead-lettered) and is
- * acknowledged without being counted again. kill -9 anywhere:
- *   before 3 — the old checkpoint and the old commit: the records after it
- *              are counted again from scratch, windows closed meanwhile
- *              are written again with the same counts (upserts by key);
- *   after 3  — the new checkpoint; records between the commit and its
- *              offsets are skipped.
- * With several partitions the watermark depends on how their records
- * interleave (as in every event-time system); a replay may interleave
- * differently, which matters only for records near the lateness edge.
+ * A partition's row is loaded when its first record arrives; a record
+ * below the row's offset is already in the state (or was late /
+ * dead-lettered) and is acknowledged without being counted again. kill -9
+ * anywhere:
+ *   before 4 — the old checkpoint and the old commit: the records after it
+ *              are counted again from there, windows closed meanwhile are
+ *              written again with the same partials and sums (upserts);
+ *   after 4  — the new checkpoint; records between the commit and its
+ *              offset are skipped.
  *
  * Checkpoint layout (big-endian; swin_save / swin_load):
  *
@@ -61,10 +86,11 @@
  *   u32 npos  { i16 len + topic | i32 partition | i64 next offset } * npos
  *   u32 ncell { i64 start | i64 count | u32 klen + key } * ncell
  *
- * Positions sorted by (topic, partition), cells by (start, key): the same
- * state gives the same bytes. Loading checks everything (settings equal
- * to the job's, aligned starts, windows still open, counts > 0, keys
- * well-formed, no duplicates, nothing trailing).
+ * Positions sorted by (topic, partition) — the sink keeps exactly one —
+ * cells by (start, key): the same state gives the same bytes. Loading
+ * checks everything (settings equal to the job's, aligned starts, windows
+ * still open, counts > 0, keys well-formed, no duplicates, nothing
+ * trailing).
  *
  * Output table (created with `create: true`):
  *
@@ -78,9 +104,13 @@
  * runs both (tee_*, below): each record is stored by the sink and counted
  * by the window, and its offset is committed once both are durable.
  *
- * Limits: the state lives in one process (a window job runs as one
- * process; partitions moving to another process would not take the
- * counts with them); results go to CQL only.
+ * A checkpoint row of an older spate (one state for every partition,
+ * id "<group>/<job>") cannot be split: the job refuses to start on it.
+ *
+ * Limits: results go to CQL only; a partition that stops receiving
+ * records does not close its windows (its watermark stands still), so
+ * sums that need its partials wait for its next record; the partials
+ * table keeps one row per (window, group, partition) until deleted.
  */
 #include "stream_window.h"
 
@@ -551,21 +581,39 @@ spate_status_t swin_column_name(const char *path, char *out, size_t outlen) {
 /* ================================================================== */
 
 #define STATE_TABLE "spate_window_state"
+#define PARTIALS_TABLE "spate_window_partials"
+#define PARTIALS_PAGE 5000
+
+/* One source partition's window: its engine, the rows it closed and its
+ * checkpoint row. Made when the partition's first record arrives after an
+ * assignment (its row is loaded then), freed when it is revoked. */
+typedef struct {
+    const srun_part_t *rp; /* the job's partition (lives as long as the job) */
+    char *src;             /* "<topic>/<partition>" */
+    char *state_id;        /* "<group>/<job>/<topic>/<partition>" */
+    swin_t *w;
+    swin_row_t *rows; /* closed, not yet summed into the output table */
+    size_t nrows;
+    int64_t saved; /* next offset of its last checkpoint row; -1: none */
+    bool dirty;    /* changed since its last checkpoint row */
+} wpart_t;
 
 typedef struct {
     srun_job_t *j;
     const spate_stream_window_conf_t *wc;
-    swin_t *w;
+    swin_conf_t c;
     spate_cql_client_t *cl;
-    spate_cql_prepared_t *ins, *ckpt;
-    spate_cql_query_t *q;
+    /* output row, checkpoint row, checkpoint read, partial write, partials read */
+    spate_cql_prepared_t *ins, *ckpt, *load, *pins, *psel;
+    spate_cql_query_t *q, *pq, *cq;
     char (*cols)[49];
-    char *state_id;
+    char *id; /* "<group>/<job>" */
+    wpart_t **parts;
+    size_t nparts, capparts;
+    wpart_t *last;      /* the partition of the last record */
     srun_token_t *toks; /* counted, waiting for a checkpoint */
     size_t ntoks, captoks;
-    swin_row_t *rows; /* closed, not yet written */
-    size_t nrows;
-    int answered, failed; /* of the rows being written */
+    int submitted, answered, failed; /* of the current round of writes */
     spate_buf_t key, text, blob;
     uint64_t late, skipped, checkpoints;
     bool tee; /* beside the job's own sink, which counts records out */
@@ -586,56 +634,112 @@ static spate_status_t prepare(wsink_t *s, const char *cql, spate_cql_prepared_t 
 
 static bool is_text(spate_cql_type_t t) { return t == SPATE_CQL_VARCHAR || t == SPATE_CQL_ASCII; }
 
-/* Loads the checkpoint row, if there is one. */
-static spate_status_t restore(wsink_t *s, char *err, size_t errlen) {
-    const spate_stream_sink_conf_t *sc = &s->wc->sink;
-    spate_buf_t q = {0};
-    spate_buf_printf(&q, "SELECT state FROM %s." STATE_TABLE " WHERE id = ?", sc->cql.keyspace);
-    spate_cql_prepared_t *sel;
-    spate_status_t st = prepare(s, q.data, &sel, err, errlen);
-    spate_buf_free(&q);
-    if (st != SPATE_OK) return st;
-    spate_cql_query_t *qq = spate_cql_query_new_prepared(sel);
-    spate_cql_query_bind_text(qq, 0, s->state_id, strlen(s->state_id));
+static void wpart_free(wpart_t *p) {
+    if (!p) return;
+    free(p->src);
+    free(p->state_id);
+    swin_free(p->w);
+    swin_rows_free(p->rows, p->nrows);
+    free(p);
+}
+
+/* Reads the checkpoint row `id` into w (left empty when there is none).
+ * SPATE_EINVAL for a row that cannot be loaded, an I/O status when the
+ * store did not answer (err says which). */
+static spate_status_t load_row(wsink_t *s, const char *id, swin_t *w, bool *found, char *err,
+                               size_t errlen) {
+    *found = false;
+    spate_cql_query_t *q = spate_cql_query_new_prepared(s->load);
+    spate_cql_query_bind_text(q, 0, id, strlen(id));
     spate_cql_answer_t *a = NULL;
-    st = spate_cql_client_execute(s->cl, qq, &a);
-    spate_cql_query_free(qq);
+    spate_status_t st = spate_cql_client_execute(s->cl, q, &a);
+    spate_cql_query_free(q);
     if (st != SPATE_OK) {
-        snprintf(err, errlen, "reading the checkpoint: %s", spate_cql_client_error(s->cl));
+        snprintf(err, errlen, "reading checkpoint %s: %s", id, spate_cql_client_error(s->cl));
         spate_cql_answer_free(a);
-        return st;
+        return st == SPATE_ERR ? SPATE_EIO : st;
     }
     if (spate_cql_answer_rows(a) > 0) {
         const char *p;
         size_t n;
+        char e[300];
+        *found = true;
         if (spate_cql_answer_get_text(a, 0, 0, &p, &n) != SPATE_OK) {
-            snprintf(err, errlen, "checkpoint %s: no state", s->state_id);
+            snprintf(err, errlen, "checkpoint %s: no state", id);
             st = SPATE_EINVAL;
-        } else {
-            char e[300];
-            st = swin_load(s->w, p, n, e, sizeof e);
-            if (st != SPATE_OK)
-                snprintf(err, errlen,
-                         "checkpoint %s in %s." STATE_TABLE ": %s (delete the row to start "
-                         "the counts afresh)",
-                         s->state_id, sc->cql.keyspace, e);
-        }
-        if (st == SPATE_OK) {
-            spate_buf_t offs = {0};
-            for (size_t i = 0; i < s->w->npos; i++)
-                spate_buf_printf(&offs, " %s/%d=%lld", s->w->pos[i].topic, s->w->pos[i].partition,
-                                 (long long)s->w->pos[i].next);
-            char wm[25] = "none";
-            if (swin_watermark(s->w) != INT64_MIN) spate_time_iso8601(swin_watermark(s->w), wm);
-            spate_log(SPATE_LOG_INFO, LOGC,
-                      "job %s: window checkpoint restored: %zu open cells, watermark %s, "
-                      "next offsets%s",
-                      s->j->conf->name, swin_cells(s->w), wm, offs.len ? offs.data : " none");
-            spate_buf_free(&offs);
+        } else if (swin_load(w, p, n, e, sizeof e) != SPATE_OK) {
+            snprintf(err, errlen, "checkpoint %s in %s." STATE_TABLE ": %s", id,
+                     s->wc->sink.cql.keyspace, e);
+            st = SPATE_EINVAL;
         }
     }
     spate_cql_answer_free(a);
     return st;
+}
+
+/* A partition's window, loading its checkpoint row the first time (and
+ * retrying while the store does not answer). NULL when the job failed
+ * (a checkpoint that cannot be loaded) or is stopping. */
+static wpart_t *wpart_get(wsink_t *s, const srun_part_t *rp) {
+    if (s->last && s->last->rp == rp) return s->last;
+    for (size_t i = 0; i < s->nparts; i++)
+        if (s->parts[i]->rp == rp) return s->last = s->parts[i];
+    srun_job_t *j = s->j;
+    wpart_t *p = spate_xcalloc(1, sizeof *p);
+    p->rp = rp;
+    p->saved = -1;
+    spate_buf_t b = {0};
+    spate_buf_printf(&b, "%s/%d", rp->topic, rp->partition);
+    p->src = spate_buf_detach(&b, NULL);
+    spate_buf_printf(&b, "%s/%s", s->id, p->src);
+    p->state_id = spate_buf_detach(&b, NULL);
+    if (swin_new(&s->c, &p->w) != SPATE_OK) abort(); /* checked at open */
+    int64_t backoff = j->conf->delivery.backoff_ms;
+    for (;;) {
+        char err[700];
+        bool found;
+        spate_status_t st = load_row(s, p->state_id, p->w, &found, err, sizeof err);
+        if (st == SPATE_OK && found &&
+            (p->w->npos != 1 || p->w->pos[0].partition != rp->partition ||
+             strcmp(p->w->pos[0].topic, rp->topic) != 0)) {
+            snprintf(err, sizeof err, "checkpoint %s holds another partition's state", p->state_id);
+            st = SPATE_EINVAL;
+        }
+        if (st == SPATE_OK) {
+            if (found) {
+                p->saved = p->w->pos[0].next;
+                char wm[25] = "none";
+                if (swin_watermark(p->w) != INT64_MIN) spate_time_iso8601(swin_watermark(p->w), wm);
+                spate_log(SPATE_LOG_INFO, LOGC,
+                          "job %s: window checkpoint restored for %s: %zu open cells, watermark "
+                          "%s, next offset %lld",
+                          j->conf->name, p->src, swin_cells(p->w), wm, (long long)p->saved);
+            }
+            break;
+        }
+        if (st == SPATE_EINVAL) {
+            srun_fatal(j,
+                       "job %s: window: %s (a checkpoint belongs to its consumer group: run "
+                       "the job with a new group to start its counts afresh)",
+                       j->conf->name, err);
+            wpart_free(p);
+            return NULL;
+        }
+        if (*j->stop) {
+            wpart_free(p);
+            return NULL;
+        }
+        spate_log(SPATE_LOG_WARN, LOGC, "job %s: window: %s; again in %lld ms", j->conf->name, err,
+                  (long long)backoff);
+        spate_sleep_ms(backoff);
+        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
+    }
+    if (s->nparts == s->capparts) {
+        s->capparts = s->capparts ? s->capparts * 2 : 8;
+        s->parts = spate_xrealloc(s->parts, s->capparts * sizeof *s->parts);
+    }
+    s->parts[s->nparts++] = p;
+    return s->last = p;
 }
 
 static void wsink_close(void *state);
@@ -647,9 +751,10 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     s->j = j;
     s->wc = wc;
     spate_buf_t cp = {0}, q = {0};
-    swin_conf_t c = {wc->size_ms, wc->hop_ms, wc->watermark_ms, wc->lateness_ms,
-                     (uint32_t)wc->ngroup_by};
-    if (swin_new(&c, &s->w) != SPATE_OK) {
+    s->c = (swin_conf_t){wc->size_ms, wc->hop_ms, wc->watermark_ms, wc->lateness_ms,
+                         (uint32_t)wc->ngroup_by};
+    swin_t *probe = NULL;
+    if (swin_new(&s->c, &probe) != SPATE_OK) {
         snprintf(err, errlen, "window settings out of range");
         goto fail;
     }
@@ -667,7 +772,7 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
             }
     }
     spate_buf_printf(&q, "%s/%s", j->conf->source.group, j->conf->name);
-    s->state_id = spate_buf_detach(&q, NULL);
+    s->id = spate_buf_detach(&q, NULL);
     for (size_t i = 0; i < sc->cql.ncontact; i++)
         spate_buf_printf(&cp, "%s%s", i ? "," : "", sc->cql.contact_points[i]);
     spate_cql_client_conf_t conf;
@@ -715,6 +820,13 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
                      ks);
     if (ddl(s, q.data, err, errlen) != SPATE_OK) goto fail;
     spate_buf_reset(&q);
+    spate_buf_printf(&q,
+                     "CREATE TABLE IF NOT EXISTS %s." PARTIALS_TABLE " (id text, window_start "
+                     "bigint, group_key blob, src text, count bigint, PRIMARY KEY ((id, "
+                     "window_start), group_key, src))",
+                     ks);
+    if (ddl(s, q.data, err, errlen) != SPATE_OK) goto fail;
+    spate_buf_reset(&q);
     spate_buf_printf(&q, "INSERT INTO %s.%s (window_start, window_end", ks, tb);
     for (size_t i = 0; i < wc->ngroup_by; i++) spate_buf_printf(&q, ", %s", s->cols[i]);
     spate_buf_puts(&q, ", count) VALUES (?, ?");
@@ -738,8 +850,41 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     spate_buf_reset(&q);
     spate_buf_printf(&q, "INSERT INTO %s." STATE_TABLE " (id, state) VALUES (?, ?)", ks);
     if (prepare(s, q.data, &s->ckpt, err, errlen) != SPATE_OK) goto fail;
+    spate_buf_reset(&q);
+    spate_buf_printf(&q, "SELECT state FROM %s." STATE_TABLE " WHERE id = ?", ks);
+    if (prepare(s, q.data, &s->load, err, errlen) != SPATE_OK) goto fail;
+    spate_buf_reset(&q);
+    spate_buf_printf(&q,
+                     "INSERT INTO %s." PARTIALS_TABLE
+                     " (id, window_start, group_key, src, count) VALUES (?, ?, ?, ?, ?)",
+                     ks);
+    if (prepare(s, q.data, &s->pins, err, errlen) != SPATE_OK) goto fail;
+    spate_buf_reset(&q);
+    spate_buf_printf(
+        &q, "SELECT group_key, count FROM %s." PARTIALS_TABLE " WHERE id = ? AND window_start = ?",
+        ks);
+    if (prepare(s, q.data, &s->psel, err, errlen) != SPATE_OK) goto fail;
     s->q = spate_cql_query_new_prepared(s->ins);
-    if (restore(s, err, errlen) != SPATE_OK) goto fail;
+    s->pq = spate_cql_query_new_prepared(s->pins);
+    s->cq = spate_cql_query_new_prepared(s->ckpt);
+    /* A checkpoint of an older spate (one row for every partition, under
+     * the job's id) cannot be split into partitions: refuse it rather
+     * than start the counts afresh behind the user's back. */
+    bool legacy;
+    char e[700];
+    if (load_row(s, s->id, probe, &legacy, e, sizeof e) == SPATE_EIO) {
+        snprintf(err, errlen, "%s", e);
+        goto fail;
+    }
+    if (legacy) {
+        snprintf(err, errlen,
+                 "%s." STATE_TABLE " holds checkpoint %s of an older spate (one state for every "
+                 "partition); this spate keeps one per partition and cannot take it over: run "
+                 "the job with a new consumer group to start its counts afresh",
+                 ks, s->id);
+        goto fail;
+    }
+    swin_free(probe);
     spate_log(SPATE_LOG_INFO, LOGC, "job %s: window %s %lldms%s into %s.%s on %s", j->conf->name,
               wc->kind == SPATE_STREAM_WINDOW_HOPPING ? "hopping" : "tumbling",
               (long long)wc->size_ms, wc->kind == SPATE_STREAM_WINDOW_HOPPING ? " (hop)" : "", ks,
@@ -749,6 +894,7 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     *state = s;
     return SPATE_OK;
 fail:
+    swin_free(probe);
     spate_buf_free(&cp);
     spate_buf_free(&q);
     wsink_close(s);
@@ -760,7 +906,9 @@ static void wsink_flush(void *state);
 static void wsink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
     wsink_t *s = state;
     srun_job_t *j = s->j;
-    if (m->offset < swin_offset_get(s->w, tok.part->topic, tok.part->partition)) {
+    wpart_t *p = wpart_get(s, tok.part);
+    if (!p) return; /* the job failed or stops: the record stays unsettled, uncommitted */
+    if (m->offset < swin_offset_get(p->w, tok.part->topic, tok.part->partition)) {
         s->skipped++; /* below the checkpoint: already counted (or late) */
         srun_ack(j, tok, -1);
         return;
@@ -783,10 +931,11 @@ static void wsink_write(void *state, json_t *value, const rd_kafka_message_t *m,
     }
     swin_verdict_t v;
     if (s->key.len > SWIN_KEY_MAX ||
-        swin_add(s->w, t, s->key.data ? s->key.data : "", s->key.len, &v) != SPATE_OK) {
+        swin_add(p->w, t, s->key.data ? s->key.data : "", s->key.len, &v) != SPATE_OK) {
         srun_fail(j, tok, "window: group key too long", m->key, m->key_len, m->payload, m->len);
         return;
     }
+    p->dirty = true;
     if (v == SWIN_LATE) {
         s->late++;
         srun_fail(j, tok, "late", m->key, m->key_len, m->payload, m->len);
@@ -800,26 +949,70 @@ static void wsink_write(void *state, json_t *value, const rd_kafka_message_t *m,
     if ((int64_t)s->ntoks >= SPATE_MAX(j->conf->delivery.max_in_flight / 2, 1)) wsink_flush(s);
 }
 
-static void on_row(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
+/* ---- rounds of writes: submit many, then wait for every answer ---- */
+
+static void on_write(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     wsink_t *s = ctx;
     s->answered++;
     if (st != SPATE_OK || spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
         if (s->failed++ == 0) {
             char text[256] = "";
             if (a) spate_cql_answer_error_text(a, text, sizeof text);
-            spate_log(SPATE_LOG_WARN, LOGC, "job %s: window row write failed: %s; retrying",
+            spate_log(SPATE_LOG_WARN, LOGC, "job %s: window write failed: %s; retrying",
                       s->j->conf->name, a ? text : spate_status_str(st));
         }
     }
     spate_cql_answer_free(a);
 }
 
-static bool bind_row(wsink_t *s, const swin_row_t *r) {
+static void round_begin(wsink_t *s) { s->submitted = s->answered = s->failed = 0; }
+
+static void round_submit(wsink_t *s, const spate_cql_query_t *q) {
+    if (spate_cql_client_submit(s->cl, q, on_write, s) != SPATE_OK)
+        s->failed++;
+    else
+        s->submitted++;
+}
+
+/* True when every write of the round was stored. Every request ends
+ * (answered, timed out or failed with its connection), so this wait is
+ * bounded by the client's timeout. */
+static bool round_wait(wsink_t *s) {
+    while (s->answered < s->submitted) spate_cql_client_poll(s->cl, 10);
+    return s->failed == 0;
+}
+
+/* ---- the checkpoint ---- */
+
+/* Step 1: every partition's closed rows into the partials table. */
+static bool write_partials(wsink_t *s) {
+    round_begin(s);
+    for (size_t i = 0; i < s->nparts; i++) {
+        wpart_t *p = s->parts[i];
+        for (size_t k = 0; k < p->nrows && !s->failed; k++) {
+            const swin_row_t *r = &p->rows[k];
+            spate_cql_query_t *q = s->pq;
+            spate_cql_query_clear(q);
+            if (spate_cql_query_bind_text(q, 0, s->id, strlen(s->id)) != SPATE_OK ||
+                spate_cql_query_bind_bigint(q, 1, r->start) != SPATE_OK ||
+                spate_cql_query_bind_blob(q, 2, r->key, r->klen) != SPATE_OK ||
+                spate_cql_query_bind_text(q, 3, p->src, strlen(p->src)) != SPATE_OK ||
+                spate_cql_query_bind_bigint(q, 4, r->count) != SPATE_OK) {
+                srun_fatal(s->j, "window: cannot bind a partial count");
+                return false;
+            }
+            round_submit(s, q);
+        }
+    }
+    return round_wait(s);
+}
+
+static bool bind_row(wsink_t *s, int64_t start, const char *key, size_t klen, int64_t count) {
     spate_cql_query_t *q = s->q;
     int np = spate_cql_prepared_params(s->ins);
     spate_cql_query_clear(q);
     for (int i = 0; i < 2; i++) {
-        int64_t v = i == 0 ? r->start : r->end;
+        int64_t v = i == 0 ? start : start + s->c.size_ms;
         if (spate_cql_prepared_param_type(s->ins, i) == SPATE_CQL_TIMESTAMP) {
             if (spate_cql_query_bind_timestamp(q, i, v) != SPATE_OK) return false;
         } else if (spate_cql_query_bind_bigint(q, i, v) != SPATE_OK) {
@@ -829,79 +1022,178 @@ static bool bind_row(wsink_t *s, const swin_row_t *r) {
     for (uint32_t g = 0; g < s->wc->ngroup_by; g++) {
         const char *p;
         size_t n;
-        if (swin_key_get(r->key, r->klen, g, &p, &n) != SPATE_OK ||
+        if (swin_key_get(key, klen, g, &p, &n) != SPATE_OK ||
             spate_cql_query_bind_text(q, 2 + (int)g, p, n) != SPATE_OK)
             return false;
     }
+    /* The write timestamp is the count: a total summed from more
+     * partitions' partials is larger and wins whatever order the writes
+     * land in. */
+    spate_cql_query_set_timestamp(q, count);
     if (spate_cql_prepared_param_type(s->ins, np - 1) == SPATE_CQL_INT)
-        return spate_cql_query_bind_int(q, np - 1, (int32_t)SPATE_MIN(r->count, INT32_MAX)) ==
+        return spate_cql_query_bind_int(q, np - 1, (int32_t)SPATE_MIN(count, INT32_MAX)) ==
                SPATE_OK;
-    return spate_cql_query_bind_bigint(q, np - 1, r->count) == SPATE_OK;
+    return spate_cql_query_bind_bigint(q, np - 1, count) == SPATE_OK;
 }
 
-/* Writes every closed row and waits for the answers. True when all were
- * stored (the rows are then freed). */
-static bool write_rows(wsink_t *s) {
-    if (!s->nrows) return true;
-    s->answered = s->failed = 0;
-    int submitted = 0;
-    for (size_t i = 0; i < s->nrows; i++) {
-        if (!bind_row(s, &s->rows[i])) {
-            srun_fatal(s->j, "window: cannot bind a result row");
-            return false;
-        }
-        if (spate_cql_client_submit(s->cl, s->q, on_row, s) != SPATE_OK) {
-            s->failed++;
+typedef struct {
+    size_t off, len; /* of the key in the sums' buffer */
+    int64_t count;
+} psum_t;
+
+static int psum_cmp(const void *pa, const void *pb, void *base) {
+    const psum_t *a = pa, *b = pb;
+    return key_cmp((const char *)base + a->off, a->len, (const char *)base + b->off, b->len);
+}
+
+static int i64_cmp(const void *pa, const void *pb) {
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Step 2, for one closed window: reads every partition's partial counts
+ * and upserts each group's sum (timestamp: the sum). Submits the writes
+ * into the current round; false when the read failed. */
+static bool write_totals(wsink_t *s, int64_t start, size_t *nout) {
+    spate_cql_query_t *q = spate_cql_query_new_prepared(s->psel);
+    spate_cql_query_bind_text(q, 0, s->id, strlen(s->id));
+    spate_cql_query_bind_bigint(q, 1, start);
+    spate_cql_query_set_page_size(q, PARTIALS_PAGE);
+    spate_buf_t keys = {0};
+    psum_t *sums = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    for (;;) {
+        spate_cql_answer_t *a = NULL;
+        if (spate_cql_client_execute(s->cl, q, &a) != SPATE_OK) {
+            spate_log(SPATE_LOG_WARN, LOGC, "job %s: window: reading partial counts: %s; retrying",
+                      s->j->conf->name, spate_cql_client_error(s->cl));
+            spate_cql_answer_free(a);
+            ok = false;
             break;
         }
-        submitted++;
+        for (int32_t r = 0; r < spate_cql_answer_rows(a); r++) {
+            int32_t klen;
+            const char *k = spate_cql_answer_cell(a, r, 0, &klen);
+            int64_t c;
+            if (!k || klen < 0 || spate_cql_answer_get_bigint(a, r, 1, &c) != SPATE_OK ||
+                !key_ok(k, (size_t)klen, s->c.ngroup) || c < 1)
+                continue; /* not a row of ours: no sum can use it */
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                sums = spate_xrealloc(sums, cap * sizeof *sums);
+            }
+            sums[n++] = (psum_t){keys.len, (size_t)klen, c};
+            spate_buf_append(&keys, k, (size_t)klen);
+        }
+        bool more = spate_cql_query_next_page(q, a);
+        spate_cql_answer_free(a);
+        if (!more) break;
     }
-    /* Every request ends (answered, timed out or failed with its
-     * connection), so this wait is bounded by the client's timeout. */
-    while (s->answered < submitted) spate_cql_client_poll(s->cl, 10);
-    if (s->failed) return false;
-    if (!s->tee) s->j->c.out += s->nrows;
-    swin_rows_free(s->rows, s->nrows);
-    s->rows = NULL;
-    s->nrows = 0;
+    spate_cql_query_free(q);
+    if (ok && n) {
+        qsort_r(sums, n, sizeof *sums, psum_cmp, keys.data);
+        for (size_t i = 0; i < n && ok;) {
+            size_t e = i + 1;
+            int64_t total = sums[i].count;
+            while (e < n && !psum_cmp(&sums[i], &sums[e], keys.data)) total += sums[e++].count;
+            if (!bind_row(s, start, keys.data + sums[i].off, sums[i].len, total)) {
+                srun_fatal(s->j, "window: cannot bind a result row");
+                ok = false;
+                break;
+            }
+            round_submit(s, s->q);
+            (*nout)++;
+            i = e;
+        }
+    }
+    free(sums);
+    spate_buf_free(&keys);
+    return ok;
+}
+
+/* Step 2 for every window closed in any partition. */
+static bool write_results(wsink_t *s) {
+    size_t nstarts = 0;
+    for (size_t i = 0; i < s->nparts; i++) nstarts += s->parts[i]->nrows;
+    if (!nstarts) return true;
+    int64_t *starts = spate_xmalloc(nstarts * sizeof *starts);
+    size_t k = 0;
+    for (size_t i = 0; i < s->nparts; i++)
+        for (size_t r = 0; r < s->parts[i]->nrows; r++) starts[k++] = s->parts[i]->rows[r].start;
+    qsort(starts, nstarts, sizeof *starts, i64_cmp);
+    round_begin(s);
+    size_t nout = 0;
+    bool ok = true;
+    for (size_t i = 0; i < nstarts && ok; i++)
+        if (i == 0 || starts[i] != starts[i - 1]) ok = write_totals(s, starts[i], &nout);
+    free(starts);
+    if (!round_wait(s) || !ok) return false;
+    if (!s->tee) s->j->c.out += nout;
+    for (size_t i = 0; i < s->nparts; i++) {
+        swin_rows_free(s->parts[i]->rows, s->parts[i]->nrows);
+        s->parts[i]->rows = NULL;
+        s->parts[i]->nrows = 0;
+    }
     return true;
 }
 
-/* The checkpoint (see the design note): close and write, wait for the
- * dead letters, store the state, then acknowledge. */
+/* Step 4: each changed partition's checkpoint row (timestamp: its next
+ * offset, so a longer prefix wins even against a late write of a
+ * process that lost the partition). */
+static bool write_checkpoints(wsink_t *s) {
+    round_begin(s);
+    for (size_t i = 0; i < s->nparts && !s->failed; i++) {
+        wpart_t *p = s->parts[i];
+        if (p->rp->next_offset >= 0)
+            swin_offset_set(p->w, p->rp->topic, p->rp->partition, p->rp->next_offset);
+        int64_t next = swin_offset_get(p->w, p->rp->topic, p->rp->partition);
+        if (next < 0 || (!p->dirty && next == p->saved)) continue;
+        spate_buf_reset(&s->blob);
+        swin_save(p->w, &s->blob);
+        spate_cql_query_clear(s->cq);
+        spate_cql_query_bind_text(s->cq, 0, p->state_id, strlen(p->state_id));
+        spate_cql_query_bind_blob(s->cq, 1, s->blob.data, s->blob.len);
+        spate_cql_query_set_timestamp(s->cq, next);
+        round_submit(s, s->cq);
+    }
+    if (!round_wait(s)) return false;
+    for (size_t i = 0; i < s->nparts; i++) {
+        wpart_t *p = s->parts[i];
+        p->saved = swin_offset_get(p->w, p->rp->topic, p->rp->partition);
+        p->dirty = false;
+    }
+    return true;
+}
+
+/* The checkpoint (see the design note): close, write the partials and
+ * the sums, wait for the dead letters, store each partition's state,
+ * then acknowledge. A step that fails leaves everything for the next
+ * checkpoint (every write is an idempotent upsert). */
 static void wsink_flush(void *state) {
     wsink_t *s = state;
     srun_job_t *j = s->j;
-    if (!s->ntoks && !s->nrows) return;
-    swin_row_t *rows;
-    size_t n = swin_close(s->w, &rows);
-    if (n) {
-        s->rows = spate_xrealloc(s->rows, (s->nrows + n) * sizeof *s->rows);
-        memcpy(s->rows + s->nrows, rows, n * sizeof *rows);
-        s->nrows += n;
-        free(rows);
+    bool rows = false;
+    for (size_t i = 0; i < s->nparts; i++) {
+        wpart_t *p = s->parts[i];
+        swin_row_t *r;
+        size_t n = swin_close(p->w, &r);
+        if (n) {
+            p->rows = spate_xrealloc(p->rows, (p->nrows + n) * sizeof *p->rows);
+            memcpy(p->rows + p->nrows, r, n * sizeof *r);
+            p->nrows += n;
+            p->dirty = true;
+            free(r);
+        }
+        rows = rows || p->nrows;
     }
-    if (!write_rows(s)) return;
+    if (!s->ntoks && !rows) return;
+    if (!write_partials(s) || !write_results(s)) return;
     if (j->dlq && j->dlq_pending > 0) {
         rd_kafka_flush(j->dlq, 5000);
         if (j->dlq_pending > 0) return;
     }
-    for (size_t i = 0; i < j->nparts; i++)
-        if (j->parts[i]->next_offset >= 0)
-            swin_offset_set(s->w, j->parts[i]->topic, j->parts[i]->partition,
-                            j->parts[i]->next_offset);
-    spate_buf_reset(&s->blob);
-    swin_save(s->w, &s->blob);
-    spate_cql_query_t *q = spate_cql_query_new_prepared(s->ckpt);
-    spate_cql_query_bind_text(q, 0, s->state_id, strlen(s->state_id));
-    spate_cql_query_bind_blob(q, 1, s->blob.data, s->blob.len);
-    spate_status_t st = spate_cql_client_execute(s->cl, q, NULL);
-    spate_cql_query_free(q);
-    if (st != SPATE_OK) {
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: window checkpoint failed: %s; retrying",
-                  j->conf->name, spate_cql_client_error(s->cl));
-        return;
-    }
+    if (!write_checkpoints(s)) return;
     s->checkpoints++;
     size_t nt = s->ntoks;
     s->ntoks = 0;
@@ -916,20 +1208,45 @@ static void wsink_poll(void *state, int timeout_ms) {
         spate_sleep_ms(SPATE_MIN(timeout_ms, 5));
 }
 
+/* Revoked partitions (drained: their records are in a checkpoint) leave
+ * with their windows; if one comes back, its row is loaded again, as it
+ * may have moved on in another process meanwhile. */
+static void wsink_release(void *state, const rd_kafka_topic_partition_list_t *parts) {
+    wsink_t *s = state;
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nparts; i++) {
+        wpart_t *p = s->parts[i];
+        if (rd_kafka_topic_partition_list_find(parts, p->rp->topic, p->rp->partition)) {
+            if (p->nrows || p->dirty)
+                spate_log(SPATE_LOG_WARN, LOGC,
+                          "job %s: window: %s revoked before its checkpoint; its next owner "
+                          "counts from its last one",
+                          s->j->conf->name, p->src);
+            wpart_free(p);
+        } else {
+            s->parts[kept++] = p;
+        }
+    }
+    s->nparts = kept;
+    s->last = NULL;
+}
+
 static void wsink_close(void *state) {
     wsink_t *s = state;
-    if (s->j && s->w && (s->late || s->skipped || s->checkpoints))
+    if (s->j && (s->late || s->skipped || s->checkpoints))
         spate_log(SPATE_LOG_INFO, LOGC,
                   "job %s: window: %llu late, %llu skipped (already in the checkpoint), %llu "
-                  "checkpoints, %zu open cells",
+                  "checkpoints",
                   s->j->conf->name, (unsigned long long)s->late, (unsigned long long)s->skipped,
-                  (unsigned long long)s->checkpoints, swin_cells(s->w));
+                  (unsigned long long)s->checkpoints);
     spate_cql_query_free(s->q);
+    spate_cql_query_free(s->pq);
+    spate_cql_query_free(s->cq);
     spate_cql_client_free(s->cl); /* frees the prepared handles too */
-    swin_rows_free(s->rows, s->nrows);
-    swin_free(s->w);
+    for (size_t i = 0; i < s->nparts; i++) wpart_free(s->parts[i]);
+    free(s->parts);
     free(s->cols);
-    free(s->state_id);
+    free(s->id);
     free(s->toks); /* unacknowledged: their offsets were not committed past */
     spate_buf_free(&s->key);
     spate_buf_free(&s->text);
@@ -943,6 +1260,7 @@ static const srun_sink_ops_t srun_sink_window = {
     .write = wsink_write,
     .poll = wsink_poll,
     .flush = wsink_flush,
+    .release = wsink_release,
     .close = wsink_close,
 };
 
@@ -1008,12 +1326,19 @@ static void tee_flush(void *state) {
     wsink_flush(t->win);
 }
 
+static void tee_release(void *state, const rd_kafka_topic_partition_list_t *parts) {
+    tee_t *t = state;
+    if (t->own->release) t->own->release(t->own_state, parts);
+    wsink_release(t->win, parts);
+}
+
 static const srun_sink_ops_t srun_sink_tee = {
     .name = "window",
     .open = tee_open,
     .write = tee_write,
     .poll = tee_poll,
     .flush = tee_flush,
+    .release = tee_release,
     .close = tee_close,
 };
 

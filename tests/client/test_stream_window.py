@@ -17,16 +17,23 @@
 #       records for windows already closed go to each job's dead-letter
 #       topic with spate.error "late"; the tables do not change
 #   Window.test_3_three_partitions
-#       3000 users over 3 partitions (watermark delay 20 m, more than the
-#       span: the watermark follows the fastest partition), kill -9 at a
-#       third, restart: the checkpoint holds three offsets; exact counts
+#       3000 users over 3 partitions (each partition its own watermark and
+#       checkpoint row; windows close mid-stream), kill -9 at a third,
+#       restart: every partition's row restored; one far record per
+#       partition closes the rest; exact counts
 #   Window.test_4_window_and_own_sink
 #       a job with a window and a CQL sink of its own over 3 partitions,
 #       3000 users, kill -9 at a third, restart: the window table == the
 #       counts computed here and the job's own table holds every distinct
 #       user once (each record is settled by both before its offset is
 #       committed)
-#
+#   Window.test_5_scale_out
+#       three processes in one group over 6 partitions count all N users;
+#       one is killed (-9) once a third is committed; the other two take
+#       its partitions over (loading their checkpoint rows) and the table
+#       == the counts computed here: each window's row is the sum of the
+#       partitions' partial counts, none lost or counted twice
+
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
 # KEEP_TMP=1 keeps the temp dir.
@@ -37,7 +44,6 @@ import logging
 import os
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -225,21 +231,43 @@ class Window(unittest.TestCase):
         self.assertEqual(sum(c for _, c in got.values()), len(users) * (size // hop))
         return got
 
-    def feed_kill9_restart(self, config, topic, group, parts, users):
-        """Produces `users` in batches of 300 while a processor of `config`
-        runs; kills it (-9) once a third is committed and starts it again;
-        returns the new processor once it has caught up."""
+    def feeder(self, users, topic, batch=300, pause=0.1):
+        """Starts producing `users` in batches on a thread; returns the
+        thread and the list its errors land in."""
         errors = []
 
         def feed():
             try:
-                for i in range(0, len(users), 300):
-                    self.produce([u for _, u in users[i:i + 300]], topic=topic)
-                    time.sleep(0.1)
-            except Exception as e:
+                for i in range(0, len(users), batch):
+                    self.produce([u for _, u in users[i:i + batch]], topic=topic)
+                    time.sleep(pause)
+            except Exception as e:  # reported by the main thread
                 errors.append(e)
-        feeder = threading.Thread(target=feed)
-        feeder.start()
+        t = threading.Thread(target=feed)
+        t.start()
+        return t, errors
+
+    def job_file(self, job, parts, table, own_sink=""):
+        """A new topic win_<job> of `parts` partitions and a config running
+        one tumbling window job `job` (group win_<job>) on it into `table`;
+        returns (config path, topic, group)."""
+        topic = group = "win_" + job
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[
+            topic].result(10)
+        config = os.path.join(TMPDIR, job + ".yaml")
+        text = JOB.format(job=job, bootstrap=self.bootstrap, topic=topic, cql_port=self.cport,
+                          table=table, window=TUMBLING, delay="3m")
+        with open(config, "w") as f:
+            f.write("log_level: info\nstream:\n  jobs:\n")
+            f.write(text.replace("      window:\n", own_sink + "      window:\n", 1))
+        return config, topic, group
+
+    def feed_kill9_restart(self, config, topic, group, parts, users):
+        """Produces `users` in batches of 300 while a processor of `config`
+        runs; kills it (-9) once a third is committed and starts it again;
+        returns the new processor once it has caught up."""
+        feeder, errors = self.feeder(users, topic)
         proc = Processor(config)
         try:
             deadline = time.monotonic() + 30
@@ -261,17 +289,7 @@ class Window(unittest.TestCase):
         # The users arrive over about 5 s while the process counts; it is
         # killed (-9) when a quarter and when 55 % are committed, and
         # restarted at once.
-        errors = []
-
-        def feed():
-            try:
-                for i in range(0, N, 200):
-                    self.produce([u for _, u in self.users[i:i + 200]])
-                    time.sleep(0.15)
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-        feeder = threading.Thread(target=feed)
-        feeder.start()
+        feeder, errors = self.feeder(self.users, TOPIC, 200, 0.15)
         kills = 0
         proc = Processor(self.config)
         try:
@@ -336,74 +354,81 @@ class Window(unittest.TestCase):
             log(f"{m.group(1)}: {m.group(2)} late, {m.group(3)} skipped after the last restart "
                 "(counted before the kill, beyond the committed offset)")
 
+    def far_everywhere(self, topic, parts, n):
+        """One record far in the future in every partition: each partition's
+        watermark passes every window of the users."""
+        for p in range(parts):
+            far = {"id": str(uuid.UUID(int=n * 100 + p)), "nat": "ZZ", "gender": "x",
+                   "registered": {"date": iso(T0 + 86400000)}}
+            self.produce([far], partition=p, topic=topic)
+
+    def restored(self, text):
+        """{src: next offset} of the 'window checkpoint restored' lines."""
+        return {m.group(1): int(m.group(2)) for m in re.finditer(
+            r"window checkpoint restored for (\S+): .*next offset (\d+)", text)}
+
     def test_3_three_partitions(self):
-        # Three partitions: the watermark follows the fastest one, so the
-        # delay here (20 m) covers the whole span; the checkpoint holds
-        # three offsets. Killed (-9) at a third, restarted; exact counts.
-        topic, parts, group = "win_multi", 3, "win_multi"
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[
-            topic].result(10)
-        config = os.path.join(TMPDIR, "multi.yaml")
-        with open(config, "w") as f:
-            f.write("log_level: info\nstream:\n  jobs:\n")
-            f.write(JOB.format(job="multi", bootstrap=self.bootstrap, topic=topic,
-                               cql_port=self.cport, table="users_multi", window=TUMBLING,
-                               delay="20m"))  # group win_multi
+        # Three partitions, each with its own watermark (delay 3 m: windows
+        # close mid-stream in each) and its own checkpoint row. Killed (-9)
+        # at a third, restarted; exact counts once every partition passed
+        # every window.
+        parts = 3
+        config, topic, group = self.job_file("multi", parts, "users_multi")
         users = self.users[:3000]
         proc = self.feed_kill9_restart(config, topic, group, parts, users)
-        far = {"id": str(uuid.UUID(int=2)), "nat": "ZZ", "gender": "x",
-               "registered": {"date": iso(T0 + 86400000)}}
-        self.produce([far], partition=1, topic=topic)
+        self.far_everywhere(topic, parts, 2)
         self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
-        got = self.compare("users_multi", 60000, 60000, users)
-        m = re.search(r"window checkpoint restored: .*next offsets(.*)", proc.log_text())
-        self.assertIsNotNone(m, proc.log_text())
+        got = self.compare_soon("users_multi", users)
+        restored = self.restored(proc.log_text())
+        self.assertEqual(sorted(restored), [f"{topic}/{p}" for p in range(parts)],
+                         proc.log_text()[-4000:])
         proc.stop()
         log(f"3 partitions, kill -9 at a third: {len(got)} rows == counts computed here; "
-            f"restored offsets{m.group(1)}")
+            f"restored offsets {restored}")
+
+    def compare_soon(self, name, users, size=60000, hop=60000, timeout=10):
+        """compare() until it holds: a window's sum is written at the
+        checkpoint that covers the last partition's far record."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.compare(name, size, hop, users)
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def test_4_window_and_own_sink(self):
         # The window counts and the job's own sink stores every record: an
         # offset is committed only once both are durable, so a kill -9
         # leaves neither a count nor a row behind.
-        topic, parts, group = "win_both", 3, "win_both"
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[
-            topic].result(10)
+        parts = 3
         s = self.cluster.connect()
         try:
             s.execute("CREATE TABLE IF NOT EXISTS stats.users_both (id uuid PRIMARY KEY, "
                       "nationality text, gender text, registered text)")
         finally:
             s.shutdown()
-        config = os.path.join(TMPDIR, "both.yaml")
         own_sink = f"""      sink:
         cql:
           contact_points: [127.0.0.1:{self.cport}]
           keyspace: stats
           table: users_both
 """
-        with open(config, "w") as f:
-            f.write("log_level: info\nstream:\n  jobs:\n")
-            job = JOB.format(job="both", bootstrap=self.bootstrap, topic=topic,
-                             cql_port=self.cport, table="users_both_counts", window=TUMBLING,
-                             delay="20m")
-            f.write(job.replace("      window:\n", own_sink + "      window:\n", 1))
+        config, topic, group = self.job_file("both", parts, "users_both_counts", own_sink)
         users = self.users[3000:]
         proc = self.feed_kill9_restart(config, topic, group, parts, users)
-        far = {"id": str(uuid.UUID(int=3)), "nat": "ZZ", "gender": "x",
-               "registered": {"date": iso(T0 + 86400000)}}
-        self.produce([far], partition=2, topic=topic)
+        self.far_everywhere(topic, parts, 3)
         self.wait_caught_up(proc, groups=(group,), topic=topic, parts=parts)
-        got = self.compare("users_both_counts", 60000, 60000, users)
+        got = self.compare_soon("users_both_counts", users)
         s = self.cluster.connect()
         try:
             rows = list(s.execute("SELECT id, nationality, gender FROM stats.users_both"))
         finally:
             s.shutdown()
         want = {u["id"]: (u["nat"], u["gender"]) for _, u in users}
-        want[far["id"]] = ("ZZ", "x")
+        for p in range(parts):
+            want[str(uuid.UUID(int=300 + p))] = ("ZZ", "x")
         self.assertEqual({str(r.id): (r.nationality, r.gender) for r in rows}, want)
         self.assertIn("window checkpoint restored", proc.log_text())
         proc.stop()
@@ -416,6 +441,60 @@ class Window(unittest.TestCase):
         self.assertEqual((n_out, failed, dead), (n_in, 0, 0))
         log(f"window + own sink, 3 partitions, kill -9 at a third: {len(got)} count rows == "
             f"counts computed here, {len(rows)} rows == distinct users, no dead letter")
+
+    def test_5_scale_out(self):
+        # Three processes in one group split 6 partitions; each partition is
+        # counted where it is assigned. One process is killed (-9) at a
+        # third; its partitions move to the other two (after the session
+        # timeout), which load their checkpoint rows and go on.
+        parts = 6
+        config, topic, group = self.job_file("scale", parts, "users_scale")
+        users = self.users
+        procs = [Processor(config) for _ in range(3)]
+        try:
+            # every process has its share before the users arrive
+            deadline = time.monotonic() + 30
+            while sum("assigned" in p.log_text() for p in procs) < 3:
+                self.assertLess(time.monotonic(), deadline,
+                                "\n".join(p.log_text()[-2000:] for p in procs))
+                time.sleep(0.05)
+            feeder, errors = self.feeder(users, topic)
+            try:
+                deadline = time.monotonic() + 30
+                while sum(self.offsets(group, topic, parts)[0]) < len(users) / 3:
+                    for p in procs:
+                        self.assertTrue(p.alive(), p.log_text()[-4000:])
+                    self.assertLess(time.monotonic(), deadline, procs[0].log_text()[-4000:])
+                    time.sleep(0.01)
+                victim = procs.pop(1)
+                victim.kill9()
+            finally:
+                feeder.join()
+            self.assertEqual(errors, [])
+            self.wait_caught_up(procs[0], timeout=60, groups=(group,), topic=topic, parts=parts)
+            self.far_everywhere(topic, parts, 5)
+            self.wait_caught_up(procs[0], timeout=30, groups=(group,), topic=topic, parts=parts)
+            got = self.compare_soon("users_scale", users)
+            # the survivors took the victim's partitions over from its rows
+            taken = {}
+            for p in procs:
+                taken.update(self.restored(p.log_text()))
+            self.assertTrue(taken, "no survivor restored a checkpoint row:\n"
+                            + procs[0].log_text()[-3000:])
+            s = self.cluster.connect()
+            try:
+                srcs = {r.src for r in s.execute(
+                    "SELECT src FROM stats.spate_window_partials")
+                    if r.src.startswith(topic + "/")}
+            finally:
+                s.shutdown()
+            self.assertEqual(srcs, {f"{topic}/{p}" for p in range(parts)})
+        finally:
+            for p in procs:
+                p.stop()
+        log(f"3 processes over {parts} partitions, one killed -9 at a third: {len(got)} rows == "
+            f"counts computed here (sums of {len(srcs)} partitions' partials); survivors "
+            f"restored {sorted(taken)}")
 
 
 if __name__ == "__main__":
