@@ -294,23 +294,26 @@ static bool lit(rd_t *r, const char *w, size_t n) {
     return true;
 }
 
+/* Steps over ch if it is next. */
+static bool take(rd_t *r, unsigned char ch) {
+    if (r->p >= r->end || *r->p != ch) return false;
+    r->p++;
+    return true;
+}
+
 static json_t *read_value(rd_t *r);
 
 static json_t *read_object(rd_t *r) {
     json_t *o = json_object();
     if (!o) return fail(r, r->p, "out of memory");
     skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
-        return o;
-    }
+    if (take(r, '}')) return o;
     for (;;) {
         skip_ws(r);
-        if (r->p >= r->end || *r->p != '"') {
+        if (!take(r, '"')) {
             fail(r, r->p, "string or '}' expected");
             break;
         }
-        r->p++;
         const char *k;
         size_t kn;
         if (!read_string(r, &k, &kn)) break;
@@ -320,13 +323,7 @@ static json_t *read_object(rd_t *r) {
         memcpy(key, k, kn);
         key[kn] = '\0';
         skip_ws(r);
-        json_t *v = NULL;
-        if (r->p >= r->end || *r->p != ':')
-            fail(r, r->p, "':' expected");
-        else {
-            r->p++;
-            v = read_value(r);
-        }
+        json_t *v = take(r, ':') ? read_value(r) : fail(r, r->p, "':' expected");
         int rc = v ? json_object_setn_new_nocheck(o, key, kn, v) : -1;
         if (key != small) free(key);
         if (rc != 0) {
@@ -334,14 +331,8 @@ static json_t *read_object(rd_t *r) {
             break;
         }
         skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            return o;
-        }
+        if (take(r, ',')) continue;
+        if (take(r, '}')) return o;
         fail(r, r->p, "',' or '}' expected");
         break;
     }
@@ -353,10 +344,7 @@ static json_t *read_array(rd_t *r) {
     json_t *a = json_array();
     if (!a) return fail(r, r->p, "out of memory");
     skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
-        return a;
-    }
+    if (take(r, ']')) return a;
     for (;;) {
         json_t *v = read_value(r);
         if (!v) break;
@@ -365,14 +353,8 @@ static json_t *read_array(rd_t *r) {
             break;
         }
         skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            return a;
-        }
+        if (take(r, ',')) continue;
+        if (take(r, ']')) return a;
         fail(r, r->p, "',' or ']' expected");
         break;
     }

@@ -465,6 +465,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     spate_log(SPATE_LOG_ERROR, LOGC, "job %s: rebalance: %s", j->conf->name, rd_kafka_err2str(err));
+    if (j->sink->release) j->sink->release(j->sink_state, parts);
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
         if (e) rd_kafka_error_destroy(e);
@@ -607,7 +608,7 @@ static void job_loop(srun_job_t *j) {
             j->sink->poll(j->sink_state, 5);
         } else {
             bool dry = false; /* the consumer queue ran empty */
-            for (int n = 0; n < BATCH && !j->fatal; n++) {
+            for (int n = 0; n < BATCH && !j->fatal && !*j->stop; n++) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(j->rk, n == 0 ? wait : 0);
                 if (!m) {
                     dry = true;

@@ -76,8 +76,9 @@ typedef struct {
 /* A sink: the job calls write for every record that passed, poll from its
  * loop (timeout_ms: how long it may wait for answers), flush at commit
  * points (make durable and settle what was written), release (optional)
- * when partitions were revoked (after they were drained and committed)
- * and close at the end (after a final drain). write must settle the token it was given exactly
+ * when partitions were revoked or lost (after the drain, and the commit
+ * unless lost: the sink forgets whatever state it keeps for them) and
+ * close at the end (after a final drain). write must settle the token it was given exactly
  * once, now or later (srun_ack / srun_fail); a sink that hands the record
  * on to two (the window tee) takes a second token with srun_hold. */
 typedef struct {

@@ -42,14 +42,16 @@
  * ks.spate_window_partials (id = "<group>/<job>", window_start,
  * group_key, src = "<topic>/<partition>"), then reads every partition's
  * partials of that window and upserts the sums into the output table
- * with the sum as the write timestamp. Partials only ever appear (a
+ * with write timestamp TS_BASE + the sum. Partials only ever appear (a
  * partition's partial is final once written: its window is closed
  * there), so a sum over more of them is larger and wins however the
  * writes of several processes interleave; the process that writes the
  * last partial of a window reads all of them (its read follows every
  * write acknowledged before) and leaves the complete sum. A window's
  * output row thus grows as partitions close it and is exact once every
- * partition holding its records has passed it.
+ * partition holding its records has passed it. The window's client
+ * raises one-replica consistency levels to (local) quorum, so that in a
+ * cluster a sum's read sees every acknowledged partial.
  *
  * Exactly once. A counted record's token is not acknowledged when it is
  * counted but at the next checkpoint, so the offset the job commits never
@@ -65,8 +67,8 @@
  *      row (id = "<group>/<job>/<topic>/<partition>", state blob) of
  *      ks.spate_window_state: a single-row write is atomic, so the counts
  *      and the offset they cover change together. Its write timestamp is
- *      that offset: a longer prefix wins, even against a late write of a
- *      process that lost the partition without noticing
+ *      TS_BASE + that offset: a longer prefix wins, even against a late
+ *      write of a process that lost the partition without noticing
  *   5. acknowledges the tokens it covers (the commit may now pass them)
  *
  * A partition's row is loaded when its first record arrives; a record
@@ -583,6 +585,16 @@ spate_status_t swin_column_name(const char *path, char *out, size_t outlen) {
 #define STATE_TABLE "spate_window_state"
 #define PARTIALS_TABLE "spate_window_partials"
 #define PARTIALS_PAGE 5000
+/* Write timestamps of sums and checkpoint rows: TS_BASE + the sum or the
+ * next offset. Above any clock's µs (2^60 µs is year 38 500), so these
+ * rows order by their content, not by when they land: rows an older spate
+ * wrote with the clock's time are overwritten, and a DELETE by hand
+ * cannot hide later checkpoints (TRUNCATE clears a table regardless). */
+#define TS_BASE (INT64_C(1) << 60)
+
+static int64_t ts_of(int64_t n) {
+    return TS_BASE + SPATE_MIN(SPATE_MAX(n, 0), INT64_MAX - TS_BASE);
+}
 
 /* One source partition's window: its engine, the rows it closed and its
  * checkpoint row. Made when the partition's first record arrives after an
@@ -657,7 +669,7 @@ static spate_status_t load_row(wsink_t *s, const char *id, swin_t *w, bool *foun
     if (st != SPATE_OK) {
         snprintf(err, errlen, "reading checkpoint %s: %s", id, spate_cql_client_error(s->cl));
         spate_cql_answer_free(a);
-        return st == SPATE_ERR ? SPATE_EIO : st;
+        return SPATE_EIO; /* an ERROR answer too: the table may come back */
     }
     if (spate_cql_answer_rows(a) > 0) {
         const char *p;
@@ -719,9 +731,9 @@ static wpart_t *wpart_get(wsink_t *s, const srun_part_t *rp) {
         }
         if (st == SPATE_EINVAL) {
             srun_fatal(j,
-                       "job %s: window: %s (a checkpoint belongs to its consumer group: run "
-                       "the job with a new group to start its counts afresh)",
-                       j->conf->name, err);
+                       "window: %.300s (checkpoints belong to the consumer group: run the job "
+                       "with a new group and TRUNCATE its table to start afresh)",
+                       err);
             wpart_free(p);
             return NULL;
         }
@@ -780,7 +792,15 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     conf.contact_points = cp.len ? cp.data : "127.0.0.1:9042";
     conf.max_in_flight =
         sc->cql.concurrency > 0 ? sc->cql.concurrency : SPATE_STREAM_CQL_CONCURRENCY;
+    /* A sum's read must see every partial acknowledged before it, and a
+     * partition's next owner its last checkpoint: in a cluster that takes
+     * quorum reads and writes, so the one-replica levels are raised. */
     conf.consistency = (spate_cql_consistency_t)sc->cql.consistency;
+    if (conf.consistency == SPATE_CQL_CONSISTENCY_ANY ||
+        conf.consistency == SPATE_CQL_CONSISTENCY_ONE)
+        conf.consistency = SPATE_CQL_CONSISTENCY_QUORUM;
+    else if (conf.consistency == SPATE_CQL_CONSISTENCY_LOCAL_ONE)
+        conf.consistency = SPATE_CQL_CONSISTENCY_LOCAL_QUORUM;
     int64_t backoff = j->conf->delivery.backoff_ms;
     for (;;) { /* the store may still be starting: keep trying until stopped */
         char e[512];
@@ -872,16 +892,24 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
      * than start the counts afresh behind the user's back. */
     bool legacy;
     char e[700];
-    if (load_row(s, s->id, probe, &legacy, e, sizeof e) == SPATE_EIO) {
-        snprintf(err, errlen, "%s", e);
-        goto fail;
+    backoff = j->conf->delivery.backoff_ms;
+    while (load_row(s, s->id, probe, &legacy, e, sizeof e) == SPATE_EIO) {
+        if (*j->stop) {
+            snprintf(err, errlen, "%s", e);
+            goto fail;
+        }
+        spate_log(SPATE_LOG_WARN, LOGC, "job %s: window: %s; again in %lld ms", j->conf->name, e,
+                  (long long)backoff);
+        spate_sleep_ms(backoff);
+        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
     }
     if (legacy) {
         snprintf(err, errlen,
                  "%s." STATE_TABLE " holds checkpoint %s of an older spate (one state for every "
                  "partition); this spate keeps one per partition and cannot take it over: run "
-                 "the job with a new consumer group to start its counts afresh",
-                 ks, s->id);
+                 "the job with a new consumer group and TRUNCATE %s.%s to start its counts "
+                 "afresh",
+                 ks, s->id, ks, tb);
         goto fail;
     }
     swin_free(probe);
@@ -1026,10 +1054,10 @@ static bool bind_row(wsink_t *s, int64_t start, const char *key, size_t klen, in
             spate_cql_query_bind_text(q, 2 + (int)g, p, n) != SPATE_OK)
             return false;
     }
-    /* The write timestamp is the count: a total summed from more
+    /* The write timestamp grows with the count: a total summed from more
      * partitions' partials is larger and wins whatever order the writes
      * land in. */
-    spate_cql_query_set_timestamp(q, count);
+    spate_cql_query_set_timestamp(q, ts_of(count));
     if (spate_cql_prepared_param_type(s->ins, np - 1) == SPATE_CQL_INT)
         return spate_cql_query_bind_int(q, np - 1, (int32_t)SPATE_MIN(count, INT32_MAX)) ==
                SPATE_OK;
@@ -1092,7 +1120,7 @@ static bool write_totals(wsink_t *s, int64_t start, size_t *nout) {
     }
     spate_cql_query_free(q);
     if (ok && n) {
-        qsort_r(sums, n, sizeof *sums, psum_cmp, keys.data);
+        qsort_r(sums, n, sizeof *sums, psum_cmp, keys.data); /* glibc's argument order */
         for (size_t i = 0; i < n && ok;) {
             size_t e = i + 1;
             int64_t total = sums[i].count;
@@ -1154,7 +1182,7 @@ static bool write_checkpoints(wsink_t *s) {
         spate_cql_query_clear(s->cq);
         spate_cql_query_bind_text(s->cq, 0, p->state_id, strlen(p->state_id));
         spate_cql_query_bind_blob(s->cq, 1, s->blob.data, s->blob.len);
-        spate_cql_query_set_timestamp(s->cq, next);
+        spate_cql_query_set_timestamp(s->cq, ts_of(next));
         round_submit(s, s->cq);
     }
     if (!round_wait(s)) return false;
@@ -1217,10 +1245,10 @@ static void wsink_release(void *state, const rd_kafka_topic_partition_list_t *pa
     for (size_t i = 0; i < s->nparts; i++) {
         wpart_t *p = s->parts[i];
         if (rd_kafka_topic_partition_list_find(parts, p->rp->topic, p->rp->partition)) {
-            if (p->nrows || p->dirty)
+            if (p->nrows)
                 spate_log(SPATE_LOG_WARN, LOGC,
-                          "job %s: window: %s revoked before its checkpoint; its next owner "
-                          "counts from its last one",
+                          "job %s: window: %s revoked with closed windows not written; its next "
+                          "owner counts from its last checkpoint",
                           s->j->conf->name, p->src);
             wpart_free(p);
         } else {

@@ -20,8 +20,9 @@
 #define SWIN_TIME_MIN (-62167219200000LL)
 #define SWIN_TIME_MAX (253402300799999LL)
 #define SWIN_DURATION_MAX (3155760000000LL)
-/* Bytes of a group key (the group-by values, encoded), at most. */
-#define SWIN_KEY_MAX 65536
+/* Bytes of a group key (the group-by values, encoded), at most: a
+ * clustering column of the partials table (CQL keys hold 65535). */
+#define SWIN_KEY_MAX 65535
 
 typedef struct {
     int64_t size_ms;     /* > 0 */

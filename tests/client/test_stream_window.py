@@ -33,6 +33,9 @@
 #       its partitions over (loading their checkpoint rows) and the table
 #       == the counts computed here: each window's row is the sum of the
 #       partitions' partial counts, none lost or counted twice
+#   Window.test_6_older_checkpoint_refused
+#       a checkpoint row in the older one-row-per-job format stops the job
+#       (exit 1) with an error naming the way out
 
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -495,6 +498,28 @@ class Window(unittest.TestCase):
         log(f"3 processes over {parts} partitions, one killed -9 at a third: {len(got)} rows == "
             f"counts computed here (sums of {len(srcs)} partitions' partials); survivors "
             f"restored {sorted(taken)}")
+
+    def test_6_older_checkpoint_refused(self):
+        # A checkpoint row of the one-row-per-job format cannot be split
+        # into partitions: the job stops with an error saying what to do,
+        # instead of counting afresh behind the user's back.
+        config, topic, group = self.job_file("legacy", 1, "users_legacy")
+        s = self.cluster.connect()
+        try:
+            s.execute("CREATE TABLE IF NOT EXISTS stats.spate_window_state "
+                      "(id text PRIMARY KEY, state blob)")
+            s.execute("INSERT INTO stats.spate_window_state (id, state) VALUES (%s, %s)",
+                      (f"{group}/legacy", b"SWN1"))
+        finally:
+            s.shutdown()
+        proc = Processor(config)
+        rc = proc.proc.wait(timeout=60)
+        txt = proc.log_text()
+        self.assertEqual(rc, 1, txt[-3000:])
+        self.assertIn(f"holds checkpoint {group}/legacy of an older spate", txt)
+        self.assertIn("new consumer group and TRUNCATE stats.users_legacy", txt)
+        log("a checkpoint row of the older one-row-per-job format: exit 1, "
+            "'... new consumer group and TRUNCATE ...'")
 
 
 if __name__ == "__main__":

@@ -249,6 +249,21 @@ static void test_add_errors(void **st) {
     assert_int_equal(rows[0].start, SWIN_TIME_MIN - (SWIN_TIME_MIN % 60000 + 60000) % 60000);
     swin_rows_free(rows, n);
     swin_free(w);
+    /* keys up to SWIN_KEY_MAX (65535: a CQL key component holds no more) */
+    w = mk(60000, 60000, 0, 0, 1);
+    char *big = calloc(1, SWIN_KEY_MAX);
+    assert_non_null(big);
+    memset(big, 'x', SWIN_KEY_MAX);
+    spate_buf_reset(&k);
+    swin_key_put(&k, big, SWIN_KEY_MAX - 4);
+    assert_int_equal(k.len, SWIN_KEY_MAX);
+    assert_int_equal(swin_add(w, 0, k.data, k.len, &v), SPATE_OK);
+    spate_buf_reset(&k);
+    swin_key_put(&k, big, SWIN_KEY_MAX - 3);
+    assert_int_equal(swin_add(w, 0, k.data, k.len, &v), SPATE_EINVAL);
+    assert_int_equal(swin_cells(w), 1);
+    free(big);
+    swin_free(w);
     spate_buf_free(&k);
     spate_buf_free(&bad);
 }
