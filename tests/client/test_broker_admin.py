@@ -11,15 +11,8 @@
 #   cd /work/main && cmake -S . -B build && cmake --build build -j2
 #   SPATE=$PWD/build/spate /usr/bin/python3 tests/client/test_broker_admin.py -v
 import os
-import re
-import shutil
-import signal
-import socket
 import struct
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 
@@ -27,112 +20,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import (AdminClient, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic)
 
-SPATE = os.environ.get("SPATE")
-if not SPATE:
-    sys.exit("SPATE must name the spate binary")
-
-PORT_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(Kafka protocol")
-
-
-class Broker:
-    """One `spate broker` process; restartable on the same port and data dir."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="spate-admin-")
-        self.port = 0
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [SPATE, "broker", "--listen", "127.0.0.1:%d" % self.port, "--data-dir",
-             os.path.join(self.dir, "data"), "--log-level", "info"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.lines = []
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            line = self.proc.stderr.readline().decode(errors="replace")
-            if not line:
-                break
-            self.lines.append(line)
-            m = PORT_RE.search(line)
-            if m:
-                self.port = int(m.group(1))
-                # Keep draining stderr so the broker never blocks on it.
-                self.drain = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
-                self.drain.start()
-                return
-        raise AssertionError("broker did not start:\n" + "".join(self.lines))
-
-    def _drain(self, proc):
-        for line in proc.stderr:
-            self.lines.append(line.decode(errors="replace"))
-
-    @property
-    def addr(self):
-        return "127.0.0.1:%d" % self.port
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self._reap()
-        return rc
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=20)
-        self._reap()
-
-    def _reap(self):
-        self.drain.join(5)  # it ends at EOF, after the broker's last line
-        self.proc.stderr.close()
-        self.proc = None
-        # A request the broker could not parse would be hidden by client
-        # retries: none may have happened.
-        bad = [l for l in self.lines if "malformed" in l or "not supported" in l]
-        assert not bad, "broker complained:\n" + "".join(bad)
-
-    def cleanup(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc.stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def conf(broker, **kw):
-    c = {"bootstrap.servers": broker.addr, "broker.address.family": "v4"}
-    c.update(kw)
-    return c
-
-
-def request(port, key, ver, body, corr=7):
-    """One raw request; returns the response body (after the correlation id)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        hdr = struct.pack(">hhih", key, ver, corr, 4) + b"test"
-        msg = hdr + body
-        s.sendall(struct.pack(">i", len(msg)) + msg)
-        n = struct.unpack(">i", recv_exact(s, 4))[0]
-        data = recv_exact(s, n)
-        assert struct.unpack(">i", data[:4])[0] == corr
-        return data[4:]
-    finally:
-        s.close()
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise AssertionError("connection closed")
-        buf += chunk
-    return buf
-
-
-def s16(x):
-    x = x.encode()
-    return struct.pack(">h", len(x)) + x
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from brokerproc import Broker, conf, request, s16  # noqa: E402
 
 
 def delete_groups(port, *groups):
@@ -153,17 +42,12 @@ def delete_groups(port, *groups):
 class TestAdmin(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker()
+        cls.broker = Broker("spate-admin-")
         cls.broker.start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            if cls.broker.proc:
-                rc = cls.broker.stop()
-                assert rc == 0, "broker exit status %d:\n%s" % (rc, "".join(cls.broker.lines))
-        finally:
-            cls.broker.cleanup()
+        cls.broker.stop_and_cleanup()
 
     def admin(self):
         # Kept: a handle destroyed before its futures complete fails them.
