@@ -151,6 +151,18 @@ void srun_fatal(srun_job_t *j, const char *fmt, ...) {
     j->fatal = true;
 }
 
+void srun_backoff(srun_job_t *j, int64_t *backoff_ms, const char *fmt, ...) {
+    char what[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    spate_log(SPATE_LOG_WARN, LOGC, "job %s: %s; again in %lld ms", j->conf->name, what,
+              (long long)*backoff_ms);
+    spate_sleep_ms(*backoff_ms);
+    *backoff_ms = SPATE_MIN(*backoff_ms * 2, j->conf->delivery.backoff_max_ms);
+}
+
 /* ------------------------------------------------------------------ */
 /* Dead letters                                                        */
 /* ------------------------------------------------------------------ */

@@ -30,6 +30,7 @@
 #ifndef SPATE_STREAM_RUN_INT_H
 #define SPATE_STREAM_RUN_INT_H
 
+#include "cql.h"
 #include "stream.h"
 #include "stream_fetch.h"
 
@@ -155,6 +156,17 @@ void srun_fail(srun_job_t *j, srun_token_t tok, const char *reason, const void *
                const void *val, size_t vlen);
 /* Marks the job failed for good (the sink cannot go on). */
 void srun_fatal(srun_job_t *j, const char *fmt, ...) SPATE_PRINTF(2, 3);
+/* One wait of a blocking retry (a connect, a checkpoint read): logs
+ * "job J: <fmt>; again in N ms", sleeps *backoff_ms, then doubles it up
+ * to the job's backoff_max_ms. Start *backoff_ms at its backoff_ms. */
+void srun_backoff(srun_job_t *j, int64_t *backoff_ms, const char *fmt, ...) SPATE_PRINTF(3, 4);
+/* A CQL client for a sink's cql settings (contact points, concurrency),
+ * at consistency level (a sink's own: its configured one), connected or
+ * retried with srun_backoff until the job stops (then SPATE_ERR with the
+ * last reason in err). Used by the CQL sink and the window's. */
+spate_status_t srun_cql_connect(srun_job_t *j, const spate_stream_sink_conf_t *sc,
+                                spate_cql_consistency_t level, spate_cql_client_t **out, char *err,
+                                size_t errlen);
 
 /* Metrics (stream_metrics.c). */
 void srun_hist_add(srun_counters_t *c, int64_t ns);

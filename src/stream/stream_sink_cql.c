@@ -97,10 +97,9 @@ static spate_status_t ddl(csink_t *s, const char *cql, char *err, size_t errlen)
     return st;
 }
 
-static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t errlen) {
-    const spate_stream_sink_conf_t *sc = &j->conf->sink;
-    csink_t *s = spate_xcalloc(1, sizeof *s);
-    s->j = j;
+spate_status_t srun_cql_connect(srun_job_t *j, const spate_stream_sink_conf_t *sc,
+                                spate_cql_consistency_t level, spate_cql_client_t **out, char *err,
+                                size_t errlen) {
     spate_buf_t cp = {0};
     for (size_t i = 0; i < sc->cql.ncontact; i++)
         spate_buf_printf(&cp, "%s%s", i ? "," : "", sc->cql.contact_points[i]);
@@ -109,21 +108,31 @@ static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t 
     conf.contact_points = cp.len ? cp.data : "127.0.0.1:9042";
     conf.max_in_flight =
         sc->cql.concurrency > 0 ? sc->cql.concurrency : SPATE_STREAM_CQL_CONCURRENCY;
-    conf.consistency = (spate_cql_consistency_t)sc->cql.consistency;
+    conf.consistency = level;
     /* The store may still be starting: keep trying until stopped. */
     int64_t backoff = j->conf->delivery.backoff_ms;
+    spate_status_t st;
     for (;;) {
         char e[512];
-        if (spate_cql_client_connect(&s->cl, &conf, e, sizeof e) == SPATE_OK) break;
+        if ((st = spate_cql_client_connect(out, &conf, e, sizeof e)) == SPATE_OK) break;
         if (*j->stop) {
             snprintf(err, errlen, "connect: %s", e);
-            goto fail;
+            st = SPATE_ERR;
+            break;
         }
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: CQL connect: %s; again in %lld ms", j->conf->name,
-                  e, (long long)backoff);
-        spate_sleep_ms(backoff);
-        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
+        srun_backoff(j, &backoff, "CQL connect: %s", e);
     }
+    spate_buf_free(&cp);
+    return st;
+}
+
+static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t errlen) {
+    const spate_stream_sink_conf_t *sc = &j->conf->sink;
+    csink_t *s = spate_xcalloc(1, sizeof *s);
+    s->j = j;
+    if (srun_cql_connect(j, sc, (spate_cql_consistency_t)sc->cql.consistency, &s->cl, err,
+                         errlen) != SPATE_OK)
+        goto fail;
     if (sc->cql.create) {
         spate_buf_t q = {0};
         spate_buf_printf(&q,
@@ -147,11 +156,9 @@ static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t 
     }
     spate_log(SPATE_LOG_INFO, LOGC, "job %s: CQL sink %s.%s on %s", j->conf->name, sc->cql.keyspace,
               sc->cql.table, spate_cql_client_peer(s->cl));
-    spate_buf_free(&cp);
     *state = s;
     return SPATE_OK;
 fail:
-    spate_buf_free(&cp);
     spate_cql_client_free(s->cl);
     free(s);
     return SPATE_ERR;

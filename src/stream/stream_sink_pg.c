@@ -1139,10 +1139,7 @@ static spate_status_t psink_open(srun_job_t *j, void **state, char *err, size_t 
             free(s);
             return SPATE_ERR;
         }
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: PostgreSQL connect: %s; again in %lld ms",
-                  j->conf->name, e, (long long)s->backoff_ms);
-        spate_sleep_ms(s->backoff_ms);
-        s->backoff_ms = SPATE_MIN(s->backoff_ms * 2, j->conf->delivery.backoff_max_ms);
+        srun_backoff(j, &s->backoff_ms, "PostgreSQL connect: %s", e);
     }
     spate_log(SPATE_LOG_INFO, LOGC, "job %s: PostgreSQL sink %s (%s) on %s:%s", j->conf->name,
               s->sc->pg.table, s->copy ? "copy" : "upsert", PQhost(s->conn), PQport(s->conn));

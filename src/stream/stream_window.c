@@ -606,8 +606,9 @@ typedef struct {
     swin_t *w;
     swin_row_t *rows; /* closed, not yet summed into the output table */
     size_t nrows;
-    int64_t saved; /* next offset of its last checkpoint row; -1: none */
-    bool dirty;    /* changed since its last checkpoint row */
+    int64_t saved; /* next offset of its last checkpoint row; -1: none. The
+                    * state changes only with records at or past it, which
+                    * move the next offset: a row is due when that moved */
 } wpart_t;
 
 typedef struct {
@@ -741,10 +742,7 @@ static wpart_t *wpart_get(wsink_t *s, const srun_part_t *rp) {
             wpart_free(p);
             return NULL;
         }
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: window: %s; again in %lld ms", j->conf->name, err,
-                  (long long)backoff);
-        spate_sleep_ms(backoff);
-        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
+        srun_backoff(j, &backoff, "window: %s", err);
     }
     if (s->nparts == s->capparts) {
         s->capparts = s->capparts ? s->capparts * 2 : 8;
@@ -762,7 +760,7 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     wsink_t *s = spate_xcalloc(1, sizeof *s);
     s->j = j;
     s->wc = wc;
-    spate_buf_t cp = {0}, q = {0};
+    spate_buf_t q = {0};
     s->c = (swin_conf_t){wc->size_ms, wc->hop_ms, wc->watermark_ms, wc->lateness_ms,
                          (uint32_t)wc->ngroup_by};
     swin_t *probe = NULL;
@@ -785,35 +783,15 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
     }
     spate_buf_printf(&q, "%s/%s", j->conf->source.group, j->conf->name);
     s->id = spate_buf_detach(&q, NULL);
-    for (size_t i = 0; i < sc->cql.ncontact; i++)
-        spate_buf_printf(&cp, "%s%s", i ? "," : "", sc->cql.contact_points[i]);
-    spate_cql_client_conf_t conf;
-    spate_cql_client_conf_default(&conf);
-    conf.contact_points = cp.len ? cp.data : "127.0.0.1:9042";
-    conf.max_in_flight =
-        sc->cql.concurrency > 0 ? sc->cql.concurrency : SPATE_STREAM_CQL_CONCURRENCY;
     /* A sum's read must see every partial acknowledged before it, and a
      * partition's next owner its last checkpoint: in a cluster that takes
      * quorum reads and writes, so the one-replica levels are raised. */
-    conf.consistency = (spate_cql_consistency_t)sc->cql.consistency;
-    if (conf.consistency == SPATE_CQL_CONSISTENCY_ANY ||
-        conf.consistency == SPATE_CQL_CONSISTENCY_ONE)
-        conf.consistency = SPATE_CQL_CONSISTENCY_QUORUM;
-    else if (conf.consistency == SPATE_CQL_CONSISTENCY_LOCAL_ONE)
-        conf.consistency = SPATE_CQL_CONSISTENCY_LOCAL_QUORUM;
-    int64_t backoff = j->conf->delivery.backoff_ms;
-    for (;;) { /* the store may still be starting: keep trying until stopped */
-        char e[512];
-        if (spate_cql_client_connect(&s->cl, &conf, e, sizeof e) == SPATE_OK) break;
-        if (*j->stop) {
-            snprintf(err, errlen, "connect: %s", e);
-            goto fail;
-        }
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: CQL connect: %s; again in %lld ms", j->conf->name,
-                  e, (long long)backoff);
-        spate_sleep_ms(backoff);
-        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
-    }
+    spate_cql_consistency_t level = (spate_cql_consistency_t)sc->cql.consistency;
+    if (level == SPATE_CQL_CONSISTENCY_ANY || level == SPATE_CQL_CONSISTENCY_ONE)
+        level = SPATE_CQL_CONSISTENCY_QUORUM;
+    else if (level == SPATE_CQL_CONSISTENCY_LOCAL_ONE)
+        level = SPATE_CQL_CONSISTENCY_LOCAL_QUORUM;
+    if (srun_cql_connect(j, sc, level, &s->cl, err, errlen) != SPATE_OK) goto fail;
     const char *ks = sc->cql.keyspace, *tb = sc->cql.table;
     if (sc->cql.create) {
         spate_buf_reset(&q);
@@ -892,16 +870,13 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
      * than start the counts afresh behind the user's back. */
     bool legacy;
     char e[700];
-    backoff = j->conf->delivery.backoff_ms;
+    int64_t backoff = j->conf->delivery.backoff_ms;
     while (load_row(s, s->id, probe, &legacy, e, sizeof e) == SPATE_EIO) {
         if (*j->stop) {
             snprintf(err, errlen, "%s", e);
             goto fail;
         }
-        spate_log(SPATE_LOG_WARN, LOGC, "job %s: window: %s; again in %lld ms", j->conf->name, e,
-                  (long long)backoff);
-        spate_sleep_ms(backoff);
-        backoff = SPATE_MIN(backoff * 2, j->conf->delivery.backoff_max_ms);
+        srun_backoff(j, &backoff, "window: %s", e);
     }
     if (legacy) {
         snprintf(err, errlen,
@@ -917,13 +892,11 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
               wc->kind == SPATE_STREAM_WINDOW_HOPPING ? "hopping" : "tumbling",
               (long long)wc->size_ms, wc->kind == SPATE_STREAM_WINDOW_HOPPING ? " (hop)" : "", ks,
               tb, spate_cql_client_peer(s->cl));
-    spate_buf_free(&cp);
     spate_buf_free(&q);
     *state = s;
     return SPATE_OK;
 fail:
     swin_free(probe);
-    spate_buf_free(&cp);
     spate_buf_free(&q);
     wsink_close(s);
     return SPATE_ERR;
@@ -963,7 +936,6 @@ static void wsink_write(void *state, json_t *value, const rd_kafka_message_t *m,
         srun_fail(j, tok, "window: group key too long", m->key, m->key_len, m->payload, m->len);
         return;
     }
-    p->dirty = true;
     if (v == SWIN_LATE) {
         s->late++;
         srun_fail(j, tok, "late", m->key, m->key_len, m->payload, m->len);
@@ -1176,7 +1148,7 @@ static bool write_checkpoints(wsink_t *s) {
         if (p->rp->next_offset >= 0)
             swin_offset_set(p->w, p->rp->topic, p->rp->partition, p->rp->next_offset);
         int64_t next = swin_offset_get(p->w, p->rp->topic, p->rp->partition);
-        if (next < 0 || (!p->dirty && next == p->saved)) continue;
+        if (next < 0 || next == p->saved) continue;
         spate_buf_reset(&s->blob);
         swin_save(p->w, &s->blob);
         spate_cql_query_clear(s->cq);
@@ -1189,7 +1161,6 @@ static bool write_checkpoints(wsink_t *s) {
     for (size_t i = 0; i < s->nparts; i++) {
         wpart_t *p = s->parts[i];
         p->saved = swin_offset_get(p->w, p->rp->topic, p->rp->partition);
-        p->dirty = false;
     }
     return true;
 }
@@ -1210,7 +1181,6 @@ static void wsink_flush(void *state) {
             p->rows = spate_xrealloc(p->rows, (p->nrows + n) * sizeof *p->rows);
             memcpy(p->rows + p->nrows, r, n * sizeof *r);
             p->nrows += n;
-            p->dirty = true;
             free(r);
         }
         rows = rows || p->nrows;
