@@ -44,6 +44,7 @@ typedef struct {
     int32_t partition;
     bool assigned;
     bool paused;
+    bool at_end; /* the consumer reported its end (EOF event) and no record came since */
     /* The in-flight ring: slot seq & (cap - 1) for seq in [head, tail);
      * left: a bit per side that has yet to settle the record (bit 0 when
      * taken, one more per srun_hold; settled at 0) */
