@@ -122,28 +122,26 @@ void spate_uuid_format(const uint8_t u[16], char out[37]) {
     *o = '\0';
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/* a hex digit's value + 1, 0 for any other byte (a table: uuid columns
+ * parse one per record on the stream's hot path) */
+static const uint8_t hexval1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 spate_status_t spate_uuid_parse(const char *s, size_t n, uint8_t u[16]) {
-    if (n != 36) return SPATE_EINVAL;
-    size_t j = 0;
-    for (size_t i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') return SPATE_EINVAL;
-            i++;
-            continue;
-        }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0) return SPATE_EINVAL;
-        u[j++] = (uint8_t)(hi << 4 | lo);
-        i += 2;
+    /* where each of the 16 bytes' two digits start */
+    static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return SPATE_EINVAL;
+    int bad = 0;
+    for (int j = 0; j < 16; j++) {
+        int hi = hexval1[(unsigned char)s[at[j]]] - 1,
+            lo = hexval1[(unsigned char)s[at[j] + 1]] - 1;
+        bad |= hi | lo; /* negative if either is not a digit */
+        u[j] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
     }
-    return SPATE_OK;
+    return bad < 0 ? SPATE_EINVAL : SPATE_OK;
 }
 
 void spate_uuid_v5(const uint8_t ns[16], const void *name, size_t n, uint8_t out[16]) {

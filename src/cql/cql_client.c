@@ -1453,7 +1453,7 @@ static spate_status_t encode(spate_cql_client_t *c, const spate_cql_query_t *q, 
 
 /* Reconnects if needed and waits for room in the window. */
 static spate_status_t ready_to_send(spate_cql_client_t *c, int timeout_ms) {
-    int64_t deadline = spate_mono_ms() + timeout_ms;
+    int64_t deadline = -1; /* read the clock only when the window is full */
     for (;;) {
         if (c->broken) conn_down(c, SPATE_EIO);
         if (c->fd < 0) {
@@ -1461,6 +1461,7 @@ static spate_status_t ready_to_send(spate_cql_client_t *c, int timeout_ms) {
             if (st != SPATE_OK) return st;
         }
         if (c->in_flight < c->conf.max_in_flight && c->nfree > 0) return SPATE_OK;
+        if (deadline < 0) deadline = spate_mono_ms() + timeout_ms;
         if (spate_mono_ms() >= deadline) {
             set_err(c, "%s: the window stayed full for %d ms", c->peer, timeout_ms);
             return SPATE_ETIMEDOUT;

@@ -143,12 +143,26 @@ static void put_utf8(spate_buf_t *b, uint32_t cp) {
 /* A string at r->p (just past the opening quote). On success *s and *n are
  * the bytes (in the input when there was no escape, else in r->scratch)
  * and r->p is past the closing quote. */
+/* Whether none of the 8 bytes at q ends a plain run: no '"', '\\',
+ * control character or byte >= 0x80. Each term is the classic "some
+ * byte is zero / below n" word test, exact as a yes/no over the word. */
+static inline bool plain8(const unsigned char *q) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t x, quote, bs;
+    memcpy(&x, q, 8);
+    quote = x ^ (ones * '"');
+    bs = x ^ (ones * '\\');
+    uint64_t t = ((quote - ones) & ~quote) | ((bs - ones) & ~bs) | ((x - ones * 0x20) & ~x) | x;
+    return (t & highs) == 0;
+}
+
 static bool read_string(rd_t *r, const char **s, size_t *n) {
     const unsigned char *open = r->p - 1, *run = r->p;
     bool escaped = false;
     spate_buf_reset(&r->scratch);
     for (;;) {
         const unsigned char *q = r->p;
+        while (r->end - q >= 8 && plain8(q)) q += 8;
         while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
         r->p = q;
         if (q >= r->end) {
