@@ -102,6 +102,10 @@ struct spate_cql_store {
      * records), and the hot keys those mutations queued for folding */
     spate_buf_t turn, turn_fold;
     uint32_t turn_count;
+    /* turn_sort's scratch: the records' places, and the sorted copy */
+    struct turn_rec *trecs;
+    size_t trecs_cap;
+    spate_buf_t turn_sorted;
     hot_slot_t *hot; /* HOT_SLOTS counters: slot = hash & (HOT_SLOTS - 1) */
     spate_cql_store_stats_t stats;
     /* the last freed iterator, its RocksDB objects released and its
@@ -436,6 +440,8 @@ static void store_free(spate_cql_store_t *st) {
     free(st->hot);
     spate_buf_free(&st->turn);
     spate_buf_free(&st->turn_fold);
+    spate_buf_free(&st->turn_sorted);
+    free(st->trecs);
     free(st);
 }
 
@@ -599,6 +605,100 @@ static void fold_hot(spate_cql_store_t *st) {
     spate_buf_reset(&st->turn_fold);
 }
 
+/* One record of the turn's WriteBatch rep: its bytes [off, off + len)
+ * and its key, for turn_sort. */
+typedef struct turn_rec {
+    uint32_t cf, off, len, idx;
+    const uint8_t *key;
+    uint32_t klen;
+} turn_rec_t;
+
+/* RocksDB's varint32 at *p (< end); false if it does not fit */
+static bool get_varint32(const uint8_t **p, const uint8_t *end, uint32_t *v) {
+    uint32_t r = 0;
+    for (int shift = 0; shift <= 28 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int turn_rec_cmp(const void *a, const void *b) {
+    const turn_rec_t *x = a, *y = b;
+    if (x->cf != y->cf) return x->cf < y->cf ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+    if (c != 0) return c;
+    if (x->klen != y->klen) return x->klen < y->klen ? -1 : 1;
+    return x->idx < y->idx ? -1 : 1; /* stable: one key's records keep their order */
+}
+
+/* Puts the turn's records in (column family, key) order. The memtable's
+ * skip list then inserts each key near the last one (RocksDB reuses the
+ * previous insert's position, its "splice", and searches only the levels
+ * below where the two keys part) instead of searching from the top for
+ * every random token: the inserts were ~40 % of the store's write time.
+ * Records of one key keep their order, and records of different keys do
+ * not interact (a turn holds only puts, merges and deletes of single
+ * keys; range deletions are written on their own), so the result is the
+ * same; a turn with any other record is left as it is. */
+static void turn_sort(spate_cql_store_t *st) {
+    if (st->turn_count < 2 || st->turn.len > UINT32_MAX) return;
+    if (st->trecs_cap < st->turn_count) {
+        free(st->trecs);
+        st->trecs_cap = st->turn_count * 2;
+        st->trecs = spate_xmalloc(st->trecs_cap * sizeof *st->trecs);
+    }
+    const uint8_t *base = (const uint8_t *)st->turn.data, *end = base + st->turn.len;
+    const uint8_t *p = base + TURN_HEADER;
+    bool sorted = true;
+    uint32_t n = 0;
+    for (; p < end && n < st->turn_count; n++) {
+        turn_rec_t *r = &st->trecs[n];
+        const uint8_t *start = p;
+        uint8_t tag = *p++;
+        r->cf = 0;
+        bool has_value;
+        switch (tag) {
+        case 0x4: /* kTypeColumnFamilyDeletion */
+        case 0x5: /* kTypeColumnFamilyValue */
+        case 0x6: /* kTypeColumnFamilyMerge */
+            if (!get_varint32(&p, end, &r->cf)) return;
+            has_value = tag != 0x4;
+            break;
+        case 0x0: /* kTypeDeletion */
+        case 0x1: /* kTypeValue */
+        case 0x2: /* kTypeMerge */ has_value = tag != 0x0; break;
+        default: return; /* anything else: written unsorted */
+        }
+        uint32_t kn, vn = 0;
+        if (!get_varint32(&p, end, &kn) || (size_t)(end - p) < kn) return;
+        r->key = p;
+        r->klen = kn;
+        p += kn;
+        if (has_value && (!get_varint32(&p, end, &vn) || (size_t)(end - p) < vn)) return;
+        p += vn;
+        r->off = (uint32_t)(start - base);
+        r->len = (uint32_t)(p - start);
+        r->idx = n;
+        if (n > 0 && sorted && turn_rec_cmp(&st->trecs[n - 1], r) > 0) sorted = false;
+    }
+    if (p != end || n != st->turn_count || sorted) return;
+    qsort(st->trecs, n, sizeof *st->trecs, turn_rec_cmp);
+    spate_buf_reset(&st->turn_sorted);
+    if (spate_buf_append(&st->turn_sorted, base, TURN_HEADER) != SPATE_OK) return;
+    for (uint32_t i = 0; i < n; i++)
+        if (spate_buf_append(&st->turn_sorted, base + st->trecs[i].off, st->trecs[i].len) !=
+            SPATE_OK)
+            return;
+    spate_buf_t t = st->turn;
+    st->turn = st->turn_sorted;
+    st->turn_sorted = t;
+}
+
 /* Writes the turn — every mutation applied since the last call — as one
  * WriteBatch: one pass through RocksDB's write path (writer queue,
  * sequence numbers, one WAL record) for all of them. Called before
@@ -607,6 +707,7 @@ static void fold_hot(spate_cql_store_t *st) {
  * next call: nothing of it was applied. */
 static spate_status_t turn_write(spate_cql_store_t *st) {
     if (st->turn_count == 0) return SPATE_OK;
+    turn_sort(st);
     uint8_t *h = (uint8_t *)st->turn.data + 8; /* the count, u32 little-endian */
     for (int i = 0; i < 4; i++) h[i] = (uint8_t)(st->turn_count >> (8 * i));
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create_from(st->turn.data, st->turn.len);
