@@ -70,7 +70,7 @@ static spate_status_t on_result(void *ctx, const json_t *result) {
     sink_t *s = ctx;
     s->seen++;
     if (s->raw) {
-        char *text = json_dumps(result, JSON_COMPACT);
+        char *text = spate_json_dumps(result, JSON_COMPACT);
         if (!text) return SPATE_ENOMEM;
         spate_status_t st = sink_write(s, text, strlen(text));
         free(text);

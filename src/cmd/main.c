@@ -6,6 +6,7 @@
  * thin: parse options, call a subsystem.
  */
 #include "cmd.h"
+#include "source.h"
 
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    spate_json_alloc_install(); /* before any jansson value exists */
     if (argc < 2) {
         usage(stderr);
         return SPATE_EXIT_USAGE;

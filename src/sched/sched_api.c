@@ -29,6 +29,7 @@
  * handle are the loop's, and a tick never runs in the middle of one.
  */
 #include "sched_core_int.h"
+#include "source.h" /* spate_json_dumps */
 #include "net.h"
 
 #include <jansson.h>
@@ -53,7 +54,7 @@ static json_t *iso(int64_t ms) {
 
 static void reply(spate_http_resp_t *resp, int status, json_t *body) {
     resp->status = status;
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = spate_json_dumps(body, JSON_COMPACT);
     if (text) {
         spate_buf_puts(&resp->body, text);
         free(text);
@@ -119,7 +120,7 @@ static bool req_conf(const spate_http_req_t *req, char *out, size_t cap, char *e
     } else if (!json_is_object(v)) {
         snprintf(err, errlen, "conf must be a JSON object");
     } else {
-        char *text = json_dumps(v, JSON_COMPACT);
+        char *text = spate_json_dumps(v, JSON_COMPACT);
         ok = text &&
              spate_sched_run_conf_parse(text, strlen(text), out, cap, err, errlen) == SPATE_OK;
         if (!text) snprintf(err, errlen, "conf: cannot encode");

@@ -319,7 +319,7 @@ static spate_status_t r2p_user(void *vctx, const json_t *result) {
                   uuid ? why : "no login.uuid");
         return SPATE_OK;
     }
-    char *raw = json_dumps(result, JSON_COMPACT);
+    char *raw = spate_json_dumps(result, JSON_COMPACT);
     if (raw == NULL) return SPATE_ENOMEM;
     char now[25];
     spate_time_iso8601(spate_wall_ms(), now);

@@ -42,6 +42,7 @@
  * parsed with jansson per placeholder that reads it, and freed).
  */
 #include "sched.h"
+#include "source.h" /* spate_json_dumps */
 
 #include <jansson.h>
 #include <stdio.h>
@@ -159,7 +160,7 @@ spate_status_t spate_sched_run_conf_parse(const char *text, size_t len, char *ou
         snprintf(err, errlen, "conf must be a JSON object ({\"name\": value, ...})");
     } else if (!depth_ok(v, 1)) {
         snprintf(err, errlen, "conf is nested more than %d levels deep", CONF_MAX_DEPTH);
-    } else if ((dump = json_dumps(v, JSON_COMPACT)) == NULL) {
+    } else if ((dump = spate_json_dumps(v, JSON_COMPACT)) == NULL) {
         snprintf(err, errlen, "conf: cannot encode");
         st = SPATE_ENOMEM;
     } else if (strlen(dump) >= cap) {
@@ -207,7 +208,7 @@ static spate_status_t conf_value(const json_t *conf, const char *path, const cha
     } else if (json_is_null(v)) {
         st = spate_buf_puts(out, "None");
     } else if (json_is_number(v)) {
-        char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+        char *t = spate_json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
         st = t ? spate_buf_puts(out, t) : SPATE_ENOMEM;
         free(t);
     } else {

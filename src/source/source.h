@@ -178,6 +178,15 @@ typedef struct {
  * NULL on invalid input, with err (may be NULL) filled in. */
 json_t *spate_json_loadb(const char *buf, size_t len, spate_json_error_t *err);
 
+/* Makes jansson allocate through a per-thread cache of small blocks
+ * (source_jalloc.c). Call first thing in main, before any jansson value
+ * exists. From then on text from json_dumps is not free()-able: use
+ * spate_json_dumps. */
+void spate_json_alloc_install(void);
+
+/* json_dumps, but the text is malloc'd (free() it); NULL on failure. */
+char *spate_json_dumps(const json_t *v, size_t flags);
+
 /* ================================================================== */
 /* fetch                                                               */
 /* ================================================================== */

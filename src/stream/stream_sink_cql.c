@@ -37,6 +37,7 @@
  * to the coordinator).
  */
 #include "stream_run_int.h"
+#include "source.h" /* spate_json_dumps */
 
 #include "cql.h"
 
@@ -305,7 +306,8 @@ static bool bind_one(csink_t *s, cstmt_t *t, int i, const char *col, json_t *x, 
             st = spate_cql_query_bind_text(q, i, json_string_value(x), json_string_length(x));
         } else {
             spate_buf_reset(&s->text);
-            char *txt = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+            char *txt =
+                spate_json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
             st = spate_cql_query_bind_text(q, i, txt ? txt : "", txt ? strlen(txt) : 0);
             free(txt);
         }

@@ -17,6 +17,7 @@
  * lines may be written again after a restart: at-least-once).
  */
 #include "stream_run_int.h"
+#include "source.h" /* spate_json_dumps */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +64,7 @@ static spate_status_t fstdout_open(srun_job_t *j, void **state, char *err, size_
 
 static void fsink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
     fsink_t *s = state;
-    char *line = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    char *line = spate_json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     if (!line) {
         srun_fail(s->j, tok, "cannot encode the record as JSON", m->key, m->key_len, m->payload,
                   m->len);

@@ -87,6 +87,7 @@
  * every in-flight and pending row.
  */
 #include "stream_int.h"
+#include "source.h" /* spate_json_dumps */
 #include "stream_run_int.h"
 
 #include <libpq-fe.h>
@@ -449,7 +450,7 @@ static const char *param_text(json_t *x, char **tofree) {
     if (json_is_string(x)) return json_string_value(x);
     if (json_is_true(x)) return "true";
     if (json_is_false(x)) return "false";
-    *tofree = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    *tofree = spate_json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     return *tofree ? *tofree : "";
 }
 

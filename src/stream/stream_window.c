@@ -115,6 +115,7 @@
  * table keeps one row per (window, group, partition) until deleted.
  */
 #include "stream_window.h"
+#include "source.h" /* spate_json_dumps */
 
 #include "cql.h"
 #include "stream_run_int.h"
@@ -550,7 +551,7 @@ void swin_value_text(const json_t *v, spate_buf_t *out) {
         spate_buf_append(out, json_string_value(v), json_string_length(v));
         return;
     }
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    char *s = spate_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     if (s) spate_buf_puts(out, s);
     free(s);
 }
