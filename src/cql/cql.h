@@ -291,6 +291,14 @@ spate_status_t spate_cql_batch_add(spate_cql_query_t *batch, const spate_cql_que
  * the statement's markers (or 65535); EINVAL on a batch. Bytes are
  * copied. */
 spate_status_t spate_cql_query_bind(spate_cql_query_t *q, int i, const void *p, int32_t len);
+/* The bound value of marker i as the raw form above takes it (*p points
+ * into q until it is bound again or cleared): a copy made with it and
+ * bound back later rebuilds the same request. ERANGE past the markers
+ * bound so far or on a batch. */
+spate_status_t spate_cql_query_value(const spate_cql_query_t *q, int i, const void **p,
+                                     int32_t *len);
+/* Markers bound so far (the highest bound index + 1). */
+int spate_cql_query_nvalues(const spate_cql_query_t *q);
 spate_status_t spate_cql_query_bind_null(spate_cql_query_t *q, int i);
 spate_status_t spate_cql_query_bind_int(spate_cql_query_t *q, int i, int32_t v);
 spate_status_t spate_cql_query_bind_bigint(spate_cql_query_t *q, int i, int64_t v);

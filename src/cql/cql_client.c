@@ -503,6 +503,19 @@ spate_status_t spate_cql_query_bind(spate_cql_query_t *q, int i, const void *p, 
     return bind_store(q, i, p, len);
 }
 
+spate_status_t spate_cql_query_value(const spate_cql_query_t *q, int i, const void **p,
+                                     int32_t *len) {
+    if (q->kind == CQL_Q_BATCH || i < 0 || (uint32_t)i >= q->nv) return SPATE_ERANGE;
+    const cql_qval_t *v = &q->v[i];
+    *p = v->len > 0 ? q->vals.data + v->off : NULL;
+    *len = v->len;
+    return SPATE_OK;
+}
+
+int spate_cql_query_nvalues(const spate_cql_query_t *q) {
+    return q->kind == CQL_Q_BATCH ? 0 : (int)q->nv;
+}
+
 spate_status_t spate_cql_query_bind_null(spate_cql_query_t *q, int i) {
     return spate_cql_query_bind(q, i, NULL, SPATE_CQL_NULL);
 }

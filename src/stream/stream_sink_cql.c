@@ -27,9 +27,12 @@
  *         the record fails with the last reason)
  *
  * The client reconnects by itself on the next submit (and prepares again).
- * Each request keeps a reference to the record's JSON value and a copy of
- * the message's key and value (for a dead letter), so at most
- * `concurrency` + retrying records are held.
+ * A record is bound when it is written; its request keeps the bound
+ * values and a copy of the message's key and value (for a dead letter),
+ * in one allocation, not the JSON tree — so at most `concurrency` +
+ * retrying records are held, each as a few hundred bytes. Only a record
+ * whose statement could not be prepared yet (the store away) keeps a
+ * reference to its JSON value until it is.
  *
  * Batches: batch_rows groups rows of one partition key only; the seed's
  * table has one row per partition (id), so rows are sent as single
@@ -41,6 +44,7 @@
 
 #include "cql.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,12 +60,20 @@ typedef struct creq {
     struct creq *next;
     struct csink *s;
     srun_token_t tok;
-    json_t *value;    /* a reference */
-    srun_orig_t orig; /* for the dead letter */
+    /* What the next try binds: the statement stmts[stmt] and the values
+     * in vals (per marker: i32 length as the client's raw bind takes it,
+     * then the bytes), or — only while no statement could be prepared for
+     * it yet — a reference to the record's JSON value. */
+    json_t *value;
+    int stmt;
+    uint32_t nvals;
+    const char *vals;
+    srun_orig_t orig; /* for the dead letter; key and val point into mem */
     int64_t tries;
     int64_t start_ns;
     int64_t due_ms;
     char reason[256];
+    char mem[]; /* vals, key, val */
 } creq_t;
 
 typedef struct {
@@ -167,7 +179,6 @@ fail:
 
 static void req_free(creq_t *r) {
     json_decref(r->value);
-    srun_orig_free(&r->orig);
     free(r);
 }
 
@@ -382,32 +393,41 @@ static bool bind_one(csink_t *s, cstmt_t *t, int i, const char *col, json_t *x, 
     return true;
 }
 
-/* Builds and submits r's INSERT; settles or schedules r on failure. */
-static void req_send(creq_t *r) {
-    csink_t *s = r->s;
-    char reason[300];
-    bool io = false;
-    r->tries++;
-    cstmt_t *t = stmt_for(s, r->value, &io, reason, sizeof reason);
-    if (!t) {
-        if (io)
-            req_retry(r, reason);
-        else
-            req_fail(r, reason);
-        return;
-    }
+/* Binds v's fields to t's markers in t->q; false with the record's
+ * fault in reason. */
+static bool bind_json(csink_t *s, cstmt_t *t, json_t *v, char *reason, size_t rlen) {
     spate_cql_query_clear(t->q);
     const char *k;
     json_t *x;
     int i = 0;
-    json_object_foreach(r->value, k, x) {
-        if (!bind_one(s, t, i, k, x, reason, sizeof reason)) {
+    json_object_foreach(v, k, x) {
+        if (!bind_one(s, t, i, k, x, reason, rlen)) {
             spate_cql_query_clear(t->q);
-            req_fail(r, reason);
-            return;
+            return false;
         }
         i++;
     }
+    return true;
+}
+
+/* Binds the values r kept back into its statement's query. */
+static void bind_kept(creq_t *r, cstmt_t *t) {
+    spate_cql_query_clear(t->q);
+    const char *p = r->vals;
+    for (uint32_t i = 0; i < r->nvals; i++) {
+        int32_t len;
+        memcpy(&len, p, sizeof len);
+        p += sizeof len;
+        (void)spate_cql_query_bind(t->q, (int)i, len > 0 ? p : NULL, len); /* bound before */
+        if (len > 0) p += len;
+    }
+}
+
+/* Submits t->q (bound) for r; settles or schedules r on failure. */
+static void req_submit(creq_t *r, cstmt_t *t) {
+    csink_t *s = r->s;
+    char reason[300];
+    r->tries++;
     spate_status_t st = spate_cql_client_submit(s->cl, t->q, on_answer, r);
     spate_cql_query_clear(t->q);
     if (st == SPATE_OK) return;
@@ -418,15 +438,100 @@ static void req_send(creq_t *r) {
         req_retry(r, reason);
 }
 
-static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
-    csink_t *s = state;
-    creq_t *r = spate_xcalloc(1, sizeof *r);
+/* Another try of r. */
+static void req_send(creq_t *r) {
+    csink_t *s = r->s;
+    if (!r->value) {
+        cstmt_t *t = &s->stmts[r->stmt];
+        bind_kept(r, t);
+        req_submit(r, t);
+        return;
+    }
+    char reason[300];
+    bool io = false;
+    cstmt_t *t = stmt_for(s, r->value, &io, reason, sizeof reason);
+    if (!t) {
+        r->tries++;
+        if (io)
+            req_retry(r, reason);
+        else
+            req_fail(r, reason);
+        return;
+    }
+    if (!bind_json(s, t, r->value, reason, sizeof reason)) {
+        req_fail(r, reason);
+        return;
+    }
+    req_submit(r, t);
+}
+
+/* A request for the record m, in one allocation with its bound values
+ * (t's query, when t is not NULL) and m's key and value. */
+static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m, cstmt_t *t) {
+    int n = t ? spate_cql_query_nvalues(t->q) : 0;
+    size_t vlen = 0;
+    for (int i = 0; i < n; i++) {
+        const void *p;
+        int32_t len;
+        (void)spate_cql_query_value(t->q, i, &p, &len);
+        vlen += sizeof len + (len > 0 ? (size_t)len : 0);
+    }
+    size_t klen = m->key ? m->key_len : 0, plen = m->payload ? m->len : 0;
+    creq_t *r = spate_xmalloc(sizeof *r + vlen + klen + plen);
+    memset(r, 0, offsetof(creq_t, reason));
+    r->reason[0] = '\0';
     r->s = s;
     r->tok = tok;
-    r->value = json_incref(value);
-    srun_orig_keep(&r->orig, m);
+    r->stmt = t ? (int)(t - s->stmts) : -1;
+    r->nvals = (uint32_t)n;
+    char *o = r->mem;
+    r->vals = o;
+    for (int i = 0; i < n; i++) {
+        const void *p;
+        int32_t len;
+        (void)spate_cql_query_value(t->q, i, &p, &len);
+        memcpy(o, &len, sizeof len);
+        o += sizeof len;
+        if (len > 0) {
+            memcpy(o, p, (size_t)len);
+            o += len;
+        }
+    }
+    if (m->key) {
+        r->orig.key = memcpy(o, m->key, klen);
+        r->orig.klen = klen;
+        o += klen;
+    }
+    if (m->payload) {
+        r->orig.val = memcpy(o, m->payload, plen);
+        r->orig.vlen = plen;
+    }
     r->start_ns = spate_mono_ns();
-    req_send(r);
+    return r;
+}
+
+/* Binds the record at once and keeps only its bound values (the JSON
+ * tree is the caller's again as soon as this returns: with hundreds of
+ * records in flight, keeping the trees made the job's memory outgrow the
+ * CPU caches and cost more per record the larger the window). */
+static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
+    csink_t *s = state;
+    char reason[300];
+    bool io = false;
+    cstmt_t *t = stmt_for(s, value, &io, reason, sizeof reason);
+    if ((!t && !io) || (t && !bind_json(s, t, value, reason, sizeof reason))) {
+        srun_fail(s->j, tok, reason, m->key, m->key ? m->key_len : 0, m->payload,
+                  m->payload ? m->len : 0);
+        return;
+    }
+    creq_t *r = req_new(s, tok, m, t);
+    if (!t) { /* no statement yet (the store is away): try again later */
+        r->value = json_incref(value);
+        r->tries++;
+        req_retry(r, reason);
+        return;
+    }
+    req_submit(r, t);
 }
 
 static void csink_poll(void *state, int timeout_ms) {

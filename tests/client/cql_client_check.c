@@ -166,11 +166,34 @@ static void stage_prepare_and_async(void) {
           "bind_text on an int marker: EINVAL");
     CHECK(spate_cql_query_bind_int(q, 8, 1) == SPATE_ERANGE, "marker 8 of 8: ERANGE");
 
+    CHECK(spate_cql_query_nvalues(q) == 0, "a fresh query has no values");
+
+    /* Odd rows go through a copy of the bound values (spate_cql_query_value
+     * read back, bound raw into a second query): stage_read then checks
+     * rows 7 (null text) and 4321 as the server stored them. */
+    spate_cql_query_t *q2 = spate_cql_query_new_prepared(ins);
     tally_t t = {0};
-    int submitted = 0;
+    int submitted = 0, copies_ok = 0;
     for (int i = 0; i < ROWS; i++) {
         bind_row(q, i);
-        if (spate_cql_client_submit(cl, q, on_insert, &t) != SPATE_OK) {
+        spate_cql_query_t *send = q;
+        if (i % 2 == 1) {
+            spate_cql_query_clear(q2);
+            bool ok = spate_cql_query_nvalues(q) == 8;
+            for (int k = 0; ok && k < 8; k++) {
+                const void *p;
+                int32_t len;
+                ok = spate_cql_query_value(q, k, &p, &len) == SPATE_OK &&
+                     (i != 7 || k != 2 || len == -1) &&
+                     spate_cql_query_bind(q2, k, p, len) == SPATE_OK;
+            }
+            const void *p;
+            int32_t len;
+            ok = ok && spate_cql_query_value(q, 8, &p, &len) == SPATE_ERANGE;
+            copies_ok += ok;
+            send = q2;
+        }
+        if (spate_cql_client_submit(cl, send, on_insert, &t) != SPATE_OK) {
             printf("# submit %d: %s\n", i, spate_cql_client_error(cl));
             break;
         }
@@ -185,6 +208,9 @@ static void stage_prepare_and_async(void) {
           t.max_in_flight);
     CHECK(t.voids == ROWS, "every insert answered Void (%d void, %d errors%s%s, %d I/O)", t.voids,
           t.errors, t.errors ? ": " : "", t.first_error, t.io_errors);
+    CHECK(copies_ok == ROWS / 2, "values read back and bound into a copy (%d of %d)", copies_ok,
+          ROWS / 2);
+    spate_cql_query_free(q2);
     spate_cql_query_free(q);
 }
 
