@@ -55,7 +55,7 @@
 # BENCH_STREAM_PY_COUNT (rows (b) reads before it is stopped, default
 # COUNT), BENCH_STREAM_RATE (10000), BENCH_STREAM_LAT_SECS (20; 0 skips (c)),
 # BENCH_STREAM_SYNC (periodic|batch), BENCH_STREAM_CONCURRENCY (the
-# stream's CQL requests in flight, 256), BENCH_STREAM_PY_CONCURRENCY (128),
+# stream's CQL requests in flight, 512: its default), BENCH_STREAM_PY_CONCURRENCY (128),
 # BENCH_STREAM_PROPS (librdkafka properties of the stream's consumer, as
 # YAML flow-map entries, e.g. "queued.max.messages.kbytes: 16384"; default
 # none: spate's defaults). BENCH_STREAM_PY_COUNT=0 skips (b).
@@ -67,7 +67,7 @@ PY_COUNT=${BENCH_STREAM_PY_COUNT:-$COUNT}
 RATE=${BENCH_STREAM_RATE:-10000}
 LAT_SECS=${BENCH_STREAM_LAT_SECS:-20}
 SYNC=${BENCH_STREAM_SYNC:-periodic}
-CONC=${BENCH_STREAM_CONCURRENCY:-256}
+CONC=${BENCH_STREAM_CONCURRENCY:-512}
 PROPS=${BENCH_STREAM_PROPS:-}
 PY_CONC=${BENCH_STREAM_PY_CONCURRENCY:-128}
 PY=/usr/bin/python3

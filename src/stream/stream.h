@@ -40,7 +40,7 @@
  * the order found (document order). Zero-initialised is empty. */
 #define SPATE_STREAM_DIAG_MAX 100 /* messages kept; the rest only counted */
 
-#define SPATE_STREAM_CQL_CONCURRENCY 256 /* the CQL sink's default requests in flight */
+#define SPATE_STREAM_CQL_CONCURRENCY 512 /* the CQL sink's default requests in flight */
 
 typedef struct {
     char **msgs;    /* owned, NUL-terminated */
