@@ -175,7 +175,7 @@ static void test_defaults(void **state) {
     assert_string_equal(j->sink.cql.contact_points[0], "127.0.0.1:9042");
     assert_false(j->sink.cql.create);
     assert_int_equal(j->sink.cql.consistency, 0x000A); /* LOCAL_ONE */
-    assert_int_equal(j->sink.cql.concurrency, 256);
+    assert_int_equal(j->sink.cql.concurrency, 512);
     assert_int_equal(j->sink.cql.batch_rows, 100);
     assert_int_equal(spate_stream_pipeline_job(p, 2)->sink.kind, SPATE_STREAM_SINK_STDOUT);
     spate_stream_pipeline_free(p);
