@@ -331,6 +331,16 @@ static void commit(srun_job_t *j, const rd_kafka_topic_partition_list_t *only, b
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Whether commit would ask for anything (without flushing the sink). */
+static bool commit_due(const srun_job_t *j) {
+    for (size_t i = 0; i < j->nparts; i++) {
+        const srun_part_t *p = j->parts[i];
+        int64_t cp = part_commit_point(p);
+        if (p->assigned && cp >= 0 && cp != p->committed) return true;
+    }
+    return false;
+}
+
 static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                              rd_kafka_topic_partition_list_t *offsets, void *opaque) {
     SPATE_UNUSED(rk);
@@ -582,6 +592,7 @@ static void handle(srun_job_t *j, rd_kafka_message_t *m) {
  * record (no position yet), until the consumer reports its end: skipping
  * those left a job whose other partitions were done idle for librdkafka's
  * one-second wake-up, one run in three of the stream benchmark. */
+#define IDLE_COMMIT_MS 100 /* job_loop: commits of a caught-up job, at most this often */
 #define NUDGE_STARVED_MS 2
 #define NUDGE_LAGGING_MS 20
 static void maybe_nudge(srun_job_t *j, bool starved, int64_t now) {
@@ -618,6 +629,7 @@ static void job_loop(srun_job_t *j) {
     int64_t last_commit = spate_mono_ms(), last_render = 0;
     j->last_log_ms = spate_mono_ms();
     while (!*j->stop && !j->fatal) {
+        bool dry = false; /* the consumer queue ran empty */
         j->sink->poll(j->sink_state, 0);
         if (j->dlq) rd_kafka_poll(j->dlq, 0);
         /* Wait on the consumer only when the sink has nothing to answer. */
@@ -630,7 +642,6 @@ static void job_loop(srun_job_t *j) {
             }
             j->sink->poll(j->sink_state, 5);
         } else {
-            bool dry = false; /* the consumer queue ran empty */
             for (int n = 0; n < BATCH && !j->fatal && !*j->stop; n++) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(j->rk, n == 0 ? wait : 0);
                 if (!m) {
@@ -648,7 +659,11 @@ static void job_loop(srun_job_t *j) {
         else if (j->paused && j->inflight < d->max_in_flight / 2)
             set_paused(j, false);
         int64_t now = spate_mono_ms();
-        if (now - last_commit >= d->commit_interval_ms) {
+        /* A job that caught up (nothing more to take, nothing in flight)
+         * commits at once, so its lag reads 0 without waiting out the
+         * interval; at most every IDLE_COMMIT_MS. */
+        bool idle = dry && j->inflight == 0 && now - last_commit >= IDLE_COMMIT_MS;
+        if (now - last_commit >= d->commit_interval_ms || (idle && commit_due(j))) {
             commit(j, NULL, false);
             last_commit = now;
         }
