@@ -73,8 +73,12 @@ typedef struct creq {
     int64_t start_ns;
     int64_t due_ms;
     char reason[256];
-    char mem[]; /* vals, key, val */
+    size_t room; /* bytes of mem */
+    char mem[];  /* vals, key, val */
 } creq_t;
+
+#define REQ_ROOM 2048  /* mem of a kept request; a larger one is not kept */
+#define MAX_SPARE 1024 /* requests kept */
 
 typedef struct {
     char *sig; /* "c1,c2,..." */
@@ -87,6 +91,11 @@ typedef struct csink {
     spate_cql_client_t *cl;
     cstmt_t stmts[MAX_STMTS];
     int nstmts;
+    int last; /* the statement the last record took (stmt_for tries it first) */
+    /* freed requests kept for the next records: each has room for
+     * REQ_ROOM (or its own larger) bytes of values and message */
+    creq_t *spare;
+    int nspare;
     creq_t *retry_head; /* unordered; small */
     int nretry;
     int64_t warn_ms;    /* when the last "write failed" warning was logged */
@@ -179,6 +188,13 @@ fail:
 
 static void req_free(creq_t *r) {
     json_decref(r->value);
+    csink_t *s = r->s;
+    if (r->room == REQ_ROOM && s->nspare < MAX_SPARE) {
+        r->next = s->spare;
+        s->spare = r;
+        s->nspare++;
+        return;
+    }
     free(r);
 }
 
@@ -258,7 +274,23 @@ static void on_answer(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
 
 /* The statement for v's column list (prepared on first use). NULL with
  * *fault (the record's) or *io (retry) set in reason. */
+/* Whether v's keys, in their order, are the column list sig. */
+static bool sig_matches(const char *sig, json_t *v) {
+    const char *p = sig, *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        if (p != sig && *p++ != ',') return false;
+        const char *c = k;
+        for (; *c && *c != ',' && *c == *p; c++, p++) {
+        }
+        if (*c) return false; /* a difference, or a comma in the key */
+    }
+    return p != sig && *p == '\0';
+}
+
 static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t rlen) {
+    /* records of one shape: the last statement, without building the list */
+    if (s->nstmts && sig_matches(s->stmts[s->last].sig, v)) return &s->stmts[s->last];
     spate_buf_reset(&s->sig);
     const char *k;
     json_t *x;
@@ -275,7 +307,7 @@ static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t r
         return NULL;
     }
     for (int i = 0; i < s->nstmts; i++)
-        if (!strcmp(s->stmts[i].sig, s->sig.data)) return &s->stmts[i];
+        if (!strcmp(s->stmts[i].sig, s->sig.data)) return &s->stmts[s->last = i];
     if (s->nstmts == MAX_STMTS) {
         snprintf(reason, rlen, "cql sink: more than %d distinct column lists", MAX_STMTS);
         return NULL;
@@ -294,6 +326,7 @@ static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t r
         *io = st != SPATE_ERR; /* an ERROR answer (unknown column...) is the record's */
         return NULL;
     }
+    s->last = s->nstmts;
     cstmt_t *t = &s->stmts[s->nstmts++];
     t->sig = spate_xstrdup(s->sig.data);
     t->p = p;
@@ -477,7 +510,17 @@ static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m
         vlen += sizeof len + (len > 0 ? (size_t)len : 0);
     }
     size_t klen = m->key ? m->key_len : 0, plen = m->payload ? m->len : 0;
-    creq_t *r = spate_xmalloc(sizeof *r + vlen + klen + plen);
+    size_t need = vlen + klen + plen;
+    creq_t *r;
+    if (need <= REQ_ROOM && s->spare) { /* glibc's thread cache stops at ~1 KiB */
+        r = s->spare;
+        s->spare = r->next;
+        s->nspare--;
+    } else {
+        size_t room = need <= REQ_ROOM ? REQ_ROOM : need;
+        r = spate_xmalloc(sizeof *r + room);
+        r->room = room;
+    }
     memset(r, 0, offsetof(creq_t, reason));
     r->reason[0] = '\0';
     r->s = s;
@@ -575,6 +618,11 @@ static void csink_close(void *state) {
     for (int i = 0; i < s->nstmts; i++) {
         free(s->stmts[i].sig);
         spate_cql_query_free(s->stmts[i].q);
+    }
+    while (s->spare) {
+        creq_t *r = s->spare;
+        s->spare = r->next;
+        free(r);
     }
     spate_buf_free(&s->sig);
     spate_buf_free(&s->text);

@@ -34,6 +34,11 @@
 #       three processors in one group over six partitions (2 each), one
 #       killed midway: the two others take its partitions over (3 each),
 #       exact row count, lag 0
+#   Stream.test_9_record_shapes
+#       records of four column lists, interleaved in runs, into one table
+#       (no select): every row holds exactly its record's fields; records
+#       with a field that is not a column name or not a column of the
+#       table are dead-lettered
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -491,6 +496,77 @@ class Stream(unittest.TestCase):
         self.assertEqual(self.rows("scale3_users"), len(set(self.ids[:N])))
         log(f"the two survivors took its partitions over (3/3): rows == distinct users "
             f"({len(set(self.ids[:N]))}), lag 0")
+
+    def test_9_record_shapes(self):
+        """Records of several column lists, interleaved, into one table: each
+        row holds its own record's fields (the sink keeps one prepared INSERT
+        per list and takes the last one first); a field that is not a column
+        name or not a column of the table dead-letters its record."""
+        topic = "shapes"
+        self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic] \
+            .result(10)
+        shapes = [lambda i: {"first_name": f"a{i}"},
+                  lambda i: {"last_name": f"b{i}", "email": f"e{i}"},
+                  lambda i: {"first_name": f"c{i}", "last_name": f"d{i}"},
+                  lambda i: {"first_name": f"f{i}", "last_name": f"g{i}", "email": f"h{i}"}]
+        want, msgs = {}, []
+        for i in range(400):
+            u = str(uuid.uuid4())
+            # runs of one shape, then switches, in a fixed but uneven order
+            rec = {"id": u, **shapes[(i // 3 + i // 7) % 4](i)}
+            want[u] = rec
+            msgs.append((u.encode(), json.dumps(rec).encode()))
+        bad = [{"id": str(uuid.uuid4()), "first,name": "x"},
+               {"id": str(uuid.uuid4()), "first_name": "x", "first_namex": "y"},
+               {"id": str(uuid.uuid4()), "first_name": "x", "": "y"}]
+        for k, rec in enumerate(bad):
+            msgs.insert(50 + 100 * k, (b"bad", json.dumps(rec).encode()))
+        # right after the first record ({id, first_name}): names one letter
+        # longer and shorter than its last column
+        near = [{"id": str(uuid.uuid4()), "first_namex": "y"},
+                {"id": str(uuid.uuid4()), "first_nam": "y"}]
+        for k, rec in enumerate(near):
+            msgs.insert(1 + k, (b"bad", json.dumps(rec).encode()))
+        bad += near
+        self.produce(topic, msgs)
+        path = os.path.join(TMPDIR, "shapes.yaml")
+        with open(path, "w") as f:
+            f.write(f"""stream:
+  jobs:
+    - name: shapes
+      source:
+        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: g_shapes, start: earliest}}
+      transform:
+        - map: {{require: [id]}}
+      sink:
+        cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
+               table: shapes_users, create: true}}
+      dead_letter: {{topic: {topic}_dlq}}
+      delivery: {{commit_interval_ms: 200}}
+""")
+        proc = Processor(path)
+        deadline = time.monotonic() + 60
+        while sum(streamtest.offsets(self.bootstrap, topic, "g_shapes", 1)[0]) < len(msgs):
+            self.assertTrue(proc.alive(), proc.log_text())
+            self.assertLess(time.monotonic(), deadline, proc.log_text()[-3000:])
+            time.sleep(0.1)
+        proc.stop()
+        s = self.session_cluster.connect()
+        try:
+            got = {str(r.id): r for r in s.execute(
+                "SELECT id, first_name, last_name, email FROM spark_streams.shapes_users")}
+        finally:
+            s.shutdown()
+        self.assertEqual(set(got), set(want))
+        for u, rec in want.items():
+            r = got[u]
+            self.assertEqual((r.first_name, r.last_name, r.email),
+                             (rec.get("first_name"), rec.get("last_name"), rec.get("email")), u)
+        dead = self.dlq(topic + "_dlq", len(bad))
+        self.assertEqual(sorted(json.loads(m.value())["id"] for m in dead),
+                         sorted(b["id"] for b in bad))
+        log(f"{len(want)} records of 4 column lists stored field by field; "
+            f"{len(bad)} with bad field names dead-lettered")
 
 
 if __name__ == "__main__":
