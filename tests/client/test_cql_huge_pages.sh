@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `spate cql` runs itself again with glibc.malloc.hugetlb=1 in
+# GLIBC_TUNABLES (docs/commands.md, "Huge pages"). Seen from outside the
+# running server (the pid this script started: exec keeps it): its argv[0]
+# is "spate" once it ran itself again (this script starts it by full path),
+# and its environment. glibc cuts GLIBC_TUNABLES after the first tunable
+# while parsing it, so with the user's own tunables only those show; that
+# the second one works there was checked by hand (AnonHugePages > 0 under
+# load). Three starts:
+#   1. plain: run again, GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+#   2. GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576 set by the user:
+#      run again, the user's tunable first
+#   3. SPATE_CQL_HUGE_PAGES=0: not run again, GLIBC_TUNABLES unset
+# Each server must answer `spate cql --probe` and exit 0 on SIGTERM.
+# The AddressSanitizer build never runs itself again: there, all three
+# starts keep argv[0] and the environment as they were.
+set -euo pipefail
+source "$SPATE_TESTLIB/lib.sh"
+
+# start_cql ENV...: spate cql with ENV added, on a free port; once it
+# listens, probes it and stops it; sets TUN (its GLIBC_TUNABLES or "unset")
+# and ARGV0
+start_cql() {
+  local log=$TMP/cql.$RANDOM.log
+  : >"$log"
+  env "$@" "$SPATE" cql --listen 127.0.0.1:0 --data-dir "$TMP/cql.$RANDOM" 2>"$log" &
+  local pid=$!
+  STARTED_PIDS+=("$pid")
+  PORT=
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (CQL.*|\1|p' "$log" | head -1)
+    [ -n "$PORT" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "spate cql exited at start"; }
+    sleep 0.1
+  done
+  [ -n "$PORT" ] || { cat "$log" >&2; fail "spate cql did not report its port"; }
+  TUN=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^GLIBC_TUNABLES=//p')
+  [ -n "$TUN" ] || TUN=unset
+  ARGV0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)
+  local out
+  out=$("$SPATE" cql --probe "127.0.0.1:$PORT" 2>&1) || fail "probe: $out"
+  kill "$pid"
+  wait "$pid" || fail "spate cql exited $? on SIGTERM"
+}
+
+asan=0
+case "$SPATE" in */asan/*) asan=1 ;; esac
+again=spate
+[ $asan = 1 ] && again=$SPATE
+
+start_cql X=1
+want=glibc.malloc.hugetlb=1
+[ $asan = 1 ] && want=unset
+[ "$ARGV0" = "$again" ] && [ "$TUN" = "$want" ] ||
+  fail "argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $again, $want)"
+ok "plain start: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN"
+
+start_cql GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
+[ "$ARGV0" = "$again" ] && [ "$TUN" = glibc.malloc.mmap_threshold=1048576 ] ||
+  fail "argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $again, the user's tunable first)"
+ok "the user's tunables kept: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN"
+
+start_cql SPATE_CQL_HUGE_PAGES=0
+[ "$ARGV0" = "$SPATE" ] && [ "$TUN" = unset ] ||
+  fail "SPATE_CQL_HUGE_PAGES=0: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $SPATE, unset)"
+ok "SPATE_CQL_HUGE_PAGES=0: not run again"
