@@ -15,16 +15,20 @@
  * executes itself again first (same pid and arguments): store CPU -8 %
  * and upserts +10 % in alternated bench_cql runs, RSS +2 MiB at start.
  * SPATE_CQL_HUGE_PAGES=0 keeps 4 KiB pages; not done under valgrind or
- * AddressSanitizer (their allocators ignore the tunable).
+ * AddressSanitizer (their allocators ignore the tunable) nor in a secure
+ * (setuid, capabilities) process, whose tunables glibc cleans; an
+ * environment mark makes sure it happens at most once.
  */
 #include "cmd.h"
 #include "cql.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #define HUGE_TUNABLE "glibc.malloc.hugetlb=1"
+#define REEXEC_MARK "SPATE_CQL_REEXECUTED"
 
 /* Runs spate again with HUGE_TUNABLE in GLIBC_TUNABLES (see the header);
  * returns only if that is not wanted or not possible. */
@@ -33,22 +37,33 @@ static void reexec_with_huge_pages(int argc, char **argv) {
     (void)argc;
     (void)argv;
 #else
+    /* the mark of a run that already is the second one: whatever glibc
+     * made of GLIBC_TUNABLES (a setuid or capability-raised process has
+     * it cleaned), never a third */
+    if (getenv(REEXEC_MARK)) {
+        unsetenv(REEXEC_MARK);
+        return;
+    }
     const char *off = getenv("SPATE_CQL_HUGE_PAGES"), *tun = getenv("GLIBC_TUNABLES");
     const char *pre = getenv("LD_PRELOAD");
     if ((off && strcmp(off, "0") == 0) || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
-        (pre && strstr(pre, "vgpreload"))) /* valgrind */
+        (pre && strstr(pre, "vgpreload")) /* valgrind */ || getauxval(AT_SECURE))
         return;
     spate_buf_t t = SPATE_BUF_INIT;
     spate_buf_printf(&t, "%s%s%s", tun && *tun ? tun : "", tun && *tun ? ":" : "", HUGE_TUNABLE);
     char **av = spate_xcalloc((size_t)argc + 2, sizeof *av);
     av[0] = "spate";
     for (int i = 0; i < argc; i++) av[i + 1] = argv[i]; /* argv[0] is "cql" */
-    if (setenv("GLIBC_TUNABLES", t.data, 1) == 0) execv("/proc/self/exe", av);
+    char *keep = tun ? spate_xstrdup(tun) : NULL;       /* setenv may free tun */
+    if (setenv("GLIBC_TUNABLES", t.data, 1) == 0 && setenv(REEXEC_MARK, "1", 1) == 0)
+        execv("/proc/self/exe", av);
     /* still here: run as we are */
-    if (tun)
-        setenv("GLIBC_TUNABLES", tun, 1);
+    unsetenv(REEXEC_MARK);
+    if (keep)
+        setenv("GLIBC_TUNABLES", keep, 1);
     else
         unsetenv("GLIBC_TUNABLES");
+    free(keep);
     free(av);
     spate_buf_free(&t);
 #endif

@@ -12,8 +12,9 @@
  * How: every block carries a 16-byte header (alignment kept) holding its
  * size class: 32 classes of 16..512 bytes in steps of 16, or BIG for
  * anything larger (plain malloc/free). A freed small block goes onto the
- * freeing thread's list for its class, up to CACHE_BYTES per class; a
- * small allocation takes from the list first. Each block is still one
+ * freeing thread's list for its class, up to CACHE_BYTES of payload per
+ * class (headers on top: twice that for the 16-byte class); a small
+ * allocation takes from the list first. Each block is still one
  * malloc, so heap checkers see ordinary blocks; under AddressSanitizer
  * nothing is cached (a use after free would otherwise go unseen). A
  * thread's lists are freed when it exits (pthread key destructor).
@@ -65,13 +66,15 @@ static void cache_free(void *arg) {
     tls_cache = NULL;
 }
 
-static void key_init(void) { (void)pthread_key_create(&cache_key, cache_free); }
+static bool key_ok; /* pthread_key_create worked: caches can be freed at exit */
+
+static void key_init(void) { key_ok = pthread_key_create(&cache_key, cache_free) == 0; }
 
 static jcache_t *cache_get(void) {
     jcache_t *c = tls_cache;
     if (c || !CACHING) return c;
     pthread_once(&cache_once, key_init);
-    if (!(c = calloc(1, sizeof *c))) return NULL;
+    if (!key_ok || !(c = calloc(1, sizeof *c))) return NULL;
     if (pthread_setspecific(cache_key, c) != 0) { /* no destructor: do not cache */
         free(c);
         return NULL;

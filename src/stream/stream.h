@@ -195,7 +195,8 @@ typedef struct {
     int64_t retries;            /* sink retries per request; -1 = forever (default) */
     int64_t backoff_ms;         /* first retry delay, doubled each time; default 100 */
     int64_t backoff_max_ms;     /* cap; default 10000 */
-    int64_t commit_interval_ms; /* offset commits at most this often; default 1000 */
+    int64_t commit_interval_ms; /* offset commits this often while records flow (and when
+                                 * caught up, at most every tenth of it); default 1000 */
 } spate_stream_delivery_t;
 
 typedef enum {

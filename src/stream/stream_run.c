@@ -18,8 +18,9 @@
  *                                                   ├─ DROP ─▶ srun_ack
  *                                                   └─ FAIL ─▶ srun_fail
  *   backpressure: inflight >= max_in_flight → pause; < half → resume
- *   every commit_interval_ms: sink flush, then commit every partition's
- *   commit point (stream_run_int.h) that moved
+ *   every commit_interval_ms (and when caught up, see job_loop): sink
+ *   flush, then commit every partition's commit point
+ *   (stream_run_int.h) that moved
  *   every second: metrics text; every 10 s: a log line
  *
  * Offsets: enable.auto.commit and enable.auto.offset.store are off; the
@@ -348,7 +349,9 @@ static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         spate_log(SPATE_LOG_WARN, LOGC, "job %s: offset commit failed: %s", j->conf->name,
                   rd_kafka_err2str(e));
-        /* Forget what we asked for, so the next commit asks again. */
+        /* Forget what we asked for, so the next commit asks again (not
+         * before the interval: job_loop's commits when caught up wait). */
+        j->commit_failed_ms = spate_mono_ms();
         for (int i = 0; offsets && i < offsets->cnt; i++)
             for (size_t k = 0; k < j->nparts; k++)
                 if (j->parts[k]->partition == offsets->elems[i].partition &&
@@ -589,7 +592,8 @@ static void handle(srun_job_t *j, rd_kafka_message_t *m) {
  * the fetchers of the lagging partitions: soon when the consumer queue ran
  * dry (starved), now and then while it still has records. A partition
  * lags when its high watermark is past its position or, before its first
- * record (no position yet), until the consumer reports its end: skipping
+ * record (no position yet), when it holds records (a known high watermark
+ * past its low one) and the consumer has not reported its end: skipping
  * those left a job whose other partitions were done idle for librdkafka's
  * one-second wake-up, one run in three of the stream benchmark. */
 #define IDLE_COMMIT_MS 100 /* job_loop: commits of a caught-up job, at most this often */
@@ -608,10 +612,10 @@ static void maybe_nudge(srun_job_t *j, bool starved, int64_t now) {
         for (int i = 0; i < pos->cnt; i++) {
             int64_t lo, hi;
             const rd_kafka_topic_partition_t *t = &pos->elems[i];
-            if (t->offset < 0) {
-                if (part_get(j, t->topic, t->partition)->at_end) continue;
-            } else if (rd_kafka_get_watermark_offsets(j->rk, t->topic, t->partition, &lo, &hi) ||
-                       hi <= t->offset) {
+            if (rd_kafka_get_watermark_offsets(j->rk, t->topic, t->partition, &lo, &hi)) continue;
+            if (t->offset < 0) { /* no record yet: lags while it has any and no EOF came */
+                if (hi < 0 || hi <= lo || part_get(j, t->topic, t->partition)->at_end) continue;
+            } else if (hi <= t->offset) {
                 continue;
             }
             rd_kafka_topic_partition_list_add(lagging, t->topic, t->partition);
@@ -661,8 +665,12 @@ static void job_loop(srun_job_t *j) {
         int64_t now = spate_mono_ms();
         /* A job that caught up (nothing more to take, nothing in flight)
          * commits at once, so its lag reads 0 without waiting out the
-         * interval; at most every IDLE_COMMIT_MS. */
-        bool idle = dry && j->inflight == 0 && now - last_commit >= IDLE_COMMIT_MS;
+         * interval: at most every tenth of the interval (IDLE_COMMIT_MS at
+         * least), and not within an interval of a failed commit. */
+        bool idle =
+            dry && j->inflight == 0 &&
+            now - last_commit >= SPATE_MAX(IDLE_COMMIT_MS, d->commit_interval_ms / 10) &&
+            (j->commit_failed_ms == 0 || now - j->commit_failed_ms >= d->commit_interval_ms);
         if (now - last_commit >= d->commit_interval_ms || (idle && commit_due(j))) {
             commit(j, NULL, false);
             last_commit = now;

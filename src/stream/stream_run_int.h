@@ -113,9 +113,10 @@ struct srun_job {
     void *sink_state;
     srun_part_t **parts; /* every partition ever assigned; owned */
     size_t nparts, capparts;
-    int64_t inflight; /* unsettled records, all partitions */
-    bool paused;      /* backpressure: every assigned partition paused */
-    bool fatal;       /* a sink failed for good: stop the job, exit 1 */
+    int64_t inflight;         /* unsettled records, all partitions */
+    int64_t commit_failed_ms; /* when an offset commit last failed; 0 never */
+    bool paused;              /* backpressure: every assigned partition paused */
+    bool fatal;               /* a sink failed for good: stop the job, exit 1 */
     int64_t dlq_pending;
     srun_nudger_t *nudger; /* librdkafka < 2.4: see stream_fetch.c; else NULL */
     int64_t last_nudge_ms;

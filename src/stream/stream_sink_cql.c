@@ -29,10 +29,13 @@
  * The client reconnects by itself on the next submit (and prepares again).
  * A record is bound when it is written; its request keeps the bound
  * values and a copy of the message's key and value (for a dead letter),
- * in one allocation, not the JSON tree — so at most `concurrency` +
- * retrying records are held, each as a few hundred bytes. Only a record
- * whose statement could not be prepared yet (the store away) keeps a
- * reference to its JSON value until it is.
+ * in one allocation of ~2.4 KiB (more for a larger record), not the JSON
+ * tree — so at most `concurrency` + retrying records are held, plus up to
+ * MAX_SPARE freed requests kept for reuse. Only a record whose statement
+ * could not be prepared yet (the store away) keeps a reference to its
+ * JSON value until it is. A retry sends the bytes bound at the first try:
+ * if the table's column types change meanwhile, the store refuses them
+ * (Invalid: a dead letter) where a fresh bind would have named the type.
  *
  * Batches: batch_rows groups rows of one partition key only; the seed's
  * table has one row per partition (id), so rows are sent as single
@@ -272,8 +275,6 @@ static void on_answer(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     req_free(r);
 }
 
-/* The statement for v's column list (prepared on first use). NULL with
- * *fault (the record's) or *io (retry) set in reason. */
 /* Whether v's keys, in their order, are the column list sig. */
 static bool sig_matches(const char *sig, json_t *v) {
     const char *p = sig, *k;
@@ -288,6 +289,9 @@ static bool sig_matches(const char *sig, json_t *v) {
     return p != sig && *p == '\0';
 }
 
+/* The statement for v's column list (prepared on first use). NULL with
+ * the reason, and *io set when it is worth a retry (the store could not
+ * be asked) rather than the record's fault. */
 static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t rlen) {
     /* records of one shape: the last statement, without building the list */
     if (s->nstmts && sig_matches(s->stmts[s->last].sig, v)) return &s->stmts[s->last];

@@ -39,6 +39,9 @@
 #       (no select): every row holds exactly its record's fields; records
 #       with a field that is not a column name or not a column of the
 #       table are dead-lettered
+#   Stream.test_10_commit_when_caught_up
+#       commit_interval_ms 20 s: offsets are committed as soon as the job
+#       has caught up (well before 20 s), and again after more records
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -567,6 +570,47 @@ class Stream(unittest.TestCase):
                          sorted(b["id"] for b in bad))
         log(f"{len(want)} records of 4 column lists stored field by field; "
             f"{len(bad)} with bad field names dead-lettered")
+
+    def test_10_commit_when_caught_up(self):
+        """commit_interval_ms 20 s: the job commits as soon as it has caught
+        up (here within a tenth of the interval), not after 20 s; and the
+        commits then stop (committed offsets stay at the end)."""
+        topic = "caught_up"
+        self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic] \
+            .result(10)
+        self.produce(topic, self.user_msgs(0, 200))
+        path = os.path.join(TMPDIR, "caught_up.yaml")
+        with open(path, "w") as f:
+            f.write(f"""stream:
+  jobs:
+    - name: caught_up
+      source:
+        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: g_caught_up,
+                 start: earliest}}
+      sink:
+        cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
+               table: caught_up_users, create: true}}
+      delivery: {{commit_interval_ms: 20000}}
+""")
+        t0 = time.monotonic()
+        proc = Processor(path)
+        while streamtest.offsets(self.bootstrap, topic, "g_caught_up", 1)[0] != [200]:
+            self.assertTrue(proc.alive(), proc.log_text())
+            self.assertLess(time.monotonic() - t0, 15,
+                            "no commit before the 20 s interval\n" + proc.log_text()[-3000:])
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        self.produce(topic, self.user_msgs(200, 300))
+        t1 = time.monotonic()  # the interval's commit would come 20 s after the last one
+        while streamtest.offsets(self.bootstrap, topic, "g_caught_up", 1)[0] != [300]:
+            self.assertTrue(proc.alive(), proc.log_text())
+            self.assertLess(time.monotonic() - t1, 15,
+                            "no commit after the second batch\n" + proc.log_text()[-3000:])
+            time.sleep(0.1)
+        proc.stop()
+        self.assertEqual(self.rows("caught_up_users"), len(set(self.ids[:300])))
+        log(f"commit_interval_ms 20 s: caught up and committed {took:.1f} s after start, "
+            "and again after more records")
 
 
 if __name__ == "__main__":
