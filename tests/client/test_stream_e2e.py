@@ -241,6 +241,26 @@ class Stream(unittest.TestCase):
             if port is not None:
                 cluster.shutdown()
 
+    def one_partition_job(self, name, extra):
+        """A 1-partition topic NAME and a job NAME from it (group g_NAME)
+        into spark_streams.NAME_users, with EXTRA (YAML lines of the job,
+        indented 6) added: the path of its file."""
+        self.admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name] \
+            .result(10)
+        path = os.path.join(TMPDIR, name + ".yaml")
+        with open(path, "w") as f:
+            f.write(f"""stream:
+  jobs:
+    - name: {name}
+      source:
+        kafka: {{bootstrap: {self.bootstrap}, topics: [{name}], group: g_{name},
+                 start: earliest}}
+      sink:
+        cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
+               table: {name}_users, create: true}}
+{extra}""")
+        return path
+
     def dlq(self, topic, want):
         """Every message of the dead-letter topic (1 partition, auto-created)."""
         return streamtest.read_dlq(self.bootstrap, topic)
@@ -506,8 +526,6 @@ class Stream(unittest.TestCase):
         per list and takes the last one first); a field that is not a column
         name or not a column of the table dead-letters its record."""
         topic = "shapes"
-        self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic] \
-            .result(10)
         shapes = [lambda i: {"first_name": f"a{i}"},
                   lambda i: {"last_name": f"b{i}", "email": f"e{i}"},
                   lambda i: {"first_name": f"c{i}", "last_name": f"d{i}"},
@@ -531,25 +549,15 @@ class Stream(unittest.TestCase):
         for k, rec in enumerate(near):
             msgs.insert(1 + k, (b"bad", json.dumps(rec).encode()))
         bad += near
-        self.produce(topic, msgs)
-        path = os.path.join(TMPDIR, "shapes.yaml")
-        with open(path, "w") as f:
-            f.write(f"""stream:
-  jobs:
-    - name: shapes
-      source:
-        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: g_shapes, start: earliest}}
-      transform:
-        - map: {{require: [id]}}
-      sink:
-        cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
-               table: shapes_users, create: true}}
-      dead_letter: {{topic: {topic}_dlq}}
-      delivery: {{commit_interval_ms: 200}}
+        path = self.one_partition_job(topic, """      transform:
+        - map: {require: [id]}
+      dead_letter: {topic: shapes_dlq}
+      delivery: {commit_interval_ms: 200}
 """)
+        self.produce(topic, msgs)
         proc = Processor(path)
         deadline = time.monotonic() + 60
-        while sum(streamtest.offsets(self.bootstrap, topic, "g_shapes", 1)[0]) < len(msgs):
+        while sum(streamtest.offsets(self.bootstrap, topic, "g_" + topic, 1)[0]) < len(msgs):
             self.assertTrue(proc.alive(), proc.log_text())
             self.assertLess(time.monotonic(), deadline, proc.log_text()[-3000:])
             time.sleep(0.1)
@@ -573,25 +581,11 @@ class Stream(unittest.TestCase):
 
     def test_10_commit_when_caught_up(self):
         """commit_interval_ms 20 s: the job commits as soon as it has caught
-        up (here within a tenth of the interval), not after 20 s; and the
-        commits then stop (committed offsets stay at the end)."""
+        up (here within a tenth of the interval), not 20 s later; and again
+        when it has caught up with more records."""
         topic = "caught_up"
-        self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic] \
-            .result(10)
+        path = self.one_partition_job(topic, "      delivery: {commit_interval_ms: 20000}\n")
         self.produce(topic, self.user_msgs(0, 200))
-        path = os.path.join(TMPDIR, "caught_up.yaml")
-        with open(path, "w") as f:
-            f.write(f"""stream:
-  jobs:
-    - name: caught_up
-      source:
-        kafka: {{bootstrap: {self.bootstrap}, topics: [{topic}], group: g_caught_up,
-                 start: earliest}}
-      sink:
-        cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
-               table: caught_up_users, create: true}}
-      delivery: {{commit_interval_ms: 20000}}
-""")
         t0 = time.monotonic()
         proc = Processor(path)
         while streamtest.offsets(self.bootstrap, topic, "g_caught_up", 1)[0] != [200]:
