@@ -325,9 +325,15 @@ static void commit(srun_job_t *j, const rd_kafka_topic_partition_list_t *only, b
     }
     if (l->cnt > 0) {
         rd_kafka_resp_err_t e = rd_kafka_commit(j->rk, l, sync ? 0 : 1);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
             spate_log(SPATE_LOG_WARN, LOGC, "job %s: commit: %s", j->conf->name,
                       rd_kafka_err2str(e));
+            /* not committed: ask again at the next commit (as offset_commit_cb
+             * does for a failure reported later) */
+            for (int k = 0; k < l->cnt; k++)
+                part_get(j, l->elems[k].topic, l->elems[k].partition)->committed = -1;
+            j->commit_failed_ms = spate_mono_ms();
+        }
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
