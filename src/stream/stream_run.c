@@ -689,6 +689,31 @@ static void job_loop(srun_job_t *j) {
     }
 }
 
+/* Gives the partitions back before rd_kafka_consumer_close: unsubscribes
+ * and serves the revoke here, on the job thread, so the close has nothing
+ * to revoke. librdkafka 2.0 can hang for good in rd_kafka_assign when it
+ * is called from the rebalance callback that rd_kafka_consumer_close
+ * serves (librdkafka issues #4884, #4527; seen once in test_stream_e2e's
+ * test_8: a processor never exited after "revoked 3 partitions").
+ * Records that still arrive are dropped unread: nothing past the last
+ * commit is settled, so the next owner reads them. */
+#define LEAVE_MS 10000
+static void leave_group(srun_job_t *j) {
+    if (rd_kafka_unsubscribe(j->rk) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    int64_t deadline = spate_mono_ms() + LEAVE_MS;
+    while (spate_mono_ms() < deadline) {
+        rd_kafka_topic_partition_list_t *a = NULL;
+        bool none =
+            rd_kafka_assignment(j->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a && a->cnt == 0;
+        if (a) rd_kafka_topic_partition_list_destroy(a);
+        if (none) return;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(j->rk, 50); /* serves the revoke */
+        if (m) rd_kafka_message_destroy(m);
+    }
+    spate_log(SPATE_LOG_WARN, LOGC, "job %s: partitions still assigned %d ms after unsubscribing",
+              j->conf->name, LEAVE_MS);
+}
+
 static void *job_thread(void *arg) {
     srun_job_t *j = arg;
     spate_log(SPATE_LOG_INFO, LOGC, "job %s: consuming %s (group %s) into %s", j->conf->name,
@@ -703,7 +728,8 @@ static void *job_thread(void *arg) {
     if (j->nudger) j->nudges = srun_nudger_sent(j->nudger);
     srun_nudger_free(j->nudger);
     j->nudger = NULL;
-    rd_kafka_consumer_close(j->rk); /* revokes: drain (nothing left) and commit */
+    leave_group(j);
+    rd_kafka_consumer_close(j->rk); /* nothing assigned any more: leaves the group */
     if (j->dlq) {
         if (rd_kafka_flush(j->dlq, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
             srun_fatal(j, "dead-letter topic: records still undelivered at exit");
