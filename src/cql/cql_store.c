@@ -613,20 +613,6 @@ typedef struct turn_rec {
     uint32_t klen;
 } turn_rec_t;
 
-/* RocksDB's varint32 at *p (< end); false if it does not fit */
-static bool get_varint32(const uint8_t **p, const uint8_t *end, uint32_t *v) {
-    uint32_t r = 0;
-    for (int shift = 0; shift <= 28 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        r |= (uint32_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
 static int turn_rec_cmp(const void *a, const void *b) {
     const turn_rec_t *x = a, *y = b;
     if (x->cf != y->cf) return x->cf < y->cf ? -1 : 1;
@@ -652,21 +638,24 @@ static void turn_sort(spate_cql_store_t *st) {
         st->trecs_cap = st->turn_count * 2;
         st->trecs = spate_xmalloc(st->trecs_cap * sizeof *st->trecs);
     }
-    const uint8_t *base = (const uint8_t *)st->turn.data, *end = base + st->turn.len;
-    const uint8_t *p = base + TURN_HEADER;
+    const uint8_t *base = (const uint8_t *)st->turn.data;
+    spate_rd_t rd; /* a record: tag, [cf], key, [value]; lengths as varint32 (LEB128) */
+    spate_rd_init(&rd, base, st->turn.len);
+    if (spate_rd_skip(&rd, TURN_HEADER) != SPATE_OK) return;
     bool sorted = true;
     uint32_t n = 0;
-    for (; p < end && n < st->turn_count; n++) {
+    for (; spate_rd_left(&rd) > 0 && n < st->turn_count; n++) {
         turn_rec_t *r = &st->trecs[n];
-        const uint8_t *start = p;
-        uint8_t tag = *p++;
+        size_t start = rd.off;
+        uint8_t tag;
+        if (spate_rd_u8(&rd, &tag) != SPATE_OK) return;
         r->cf = 0;
         bool has_value;
         switch (tag) {
         case 0x4: /* kTypeColumnFamilyDeletion */
         case 0x5: /* kTypeColumnFamilyValue */
         case 0x6: /* kTypeColumnFamilyMerge */
-            if (!get_varint32(&p, end, &r->cf)) return;
+            if (spate_rd_uvarint(&rd, &r->cf) != SPATE_OK) return;
             has_value = tag != 0x4;
             break;
         case 0x0: /* kTypeDeletion */
@@ -674,19 +663,19 @@ static void turn_sort(spate_cql_store_t *st) {
         case 0x2: /* kTypeMerge */ has_value = tag != 0x0; break;
         default: return; /* anything else: written unsorted */
         }
-        uint32_t kn, vn = 0;
-        if (!get_varint32(&p, end, &kn) || (size_t)(end - p) < kn) return;
-        r->key = p;
+        uint32_t kn, vn;
+        if (spate_rd_uvarint(&rd, &kn) != SPATE_OK || spate_rd_bytes(&rd, kn, &r->key) != SPATE_OK)
+            return;
         r->klen = kn;
-        p += kn;
-        if (has_value && (!get_varint32(&p, end, &vn) || (size_t)(end - p) < vn)) return;
-        p += vn;
-        r->off = (uint32_t)(start - base);
-        r->len = (uint32_t)(p - start);
+        if (has_value &&
+            (spate_rd_uvarint(&rd, &vn) != SPATE_OK || spate_rd_skip(&rd, vn) != SPATE_OK))
+            return;
+        r->off = (uint32_t)start;
+        r->len = (uint32_t)(rd.off - start);
         r->idx = n;
         if (n > 0 && sorted && turn_rec_cmp(&st->trecs[n - 1], r) > 0) sorted = false;
     }
-    if (p != end || n != st->turn_count || sorted) return;
+    if (spate_rd_left(&rd) > 0 || n != st->turn_count || sorted) return;
     qsort(st->trecs, n, sizeof *st->trecs, turn_rec_cmp);
     spate_buf_reset(&st->turn_sorted);
     if (spate_buf_append(&st->turn_sorted, base, TURN_HEADER) != SPATE_OK) return;
