@@ -19,6 +19,9 @@
  *
  *   options  window=256 (requests in flight, all connections together)
  *            conns=4 (pg: connections, each pipelining window/conns)
+ *            batch=1 (cql upsert: rows per request; K > 1 sends unlogged
+ *            BATCHes of K rows of distinct partitions, to weigh per-
+ *            request costs against per-row ones)
  *            first=0 keys=COUNT rate=20000 seed=1
  *
  * The row (the seed's table): id uuid PRIMARY KEY and ten text columns
@@ -47,13 +50,14 @@
 typedef struct {
     const char *sys, *target, *test;
     long count;
-    long window, conns, first, keys, rate;
+    long window, conns, first, keys, rate, batch;
     unsigned seed;
 } opts_t;
 
 typedef struct {
     int64_t *start; /* [count] scheduled/submit time, ns */
     int32_t *lat;   /* [count] µs */
+    long count;
     long done, errors, misses;
     char first_error[256];
 } run_t;
@@ -164,8 +168,10 @@ static void make_row(long i, long v, row_t *r) {
 static run_t *cql_run;
 static bool cql_reading;
 
+static long cql_batch = 1; /* rows per request (upsert batch=K) */
+
 static void cql_done(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
-    long i = (long)(intptr_t)ctx;
+    long i = (long)(intptr_t)ctx; /* the request's (first) row */
     run_t *r = cql_run;
     if (st != SPATE_OK || spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
         r->errors++;
@@ -178,7 +184,7 @@ static void cql_done(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     } else if (cql_reading && spate_cql_answer_rows(a) != 1) {
         r->misses++;
     }
-    finish(r, i);
+    for (long k = 0; k < cql_batch && i + k < r->count; k++) finish(r, i + k);
     spate_cql_answer_free(a);
 }
 
@@ -233,6 +239,9 @@ static int run_cql(const opts_t *o, run_t *r) {
         return 1;
     }
     spate_cql_query_t *q = spate_cql_query_new_prepared(p);
+    spate_cql_query_t *bq = spate_cql_batch_new(SPATE_CQL_BATCH_TYPE_UNLOGGED);
+    cql_batch = read || strcmp(o->test, "upsert") != 0 ? 1 : o->batch;
+    r->count = o->count;
     cql_run = r;
     cql_reading = read;
     srand(o->seed);
@@ -260,7 +269,20 @@ static int run_cql(const opts_t *o, run_t *r) {
             cql_bind_upsert(q, o->first + i, o->seed);
         }
         r->start[i] = paced ? when : now_ns();
-        if (spate_cql_client_submit(c, q, cql_done, (void *)(intptr_t)i) != SPATE_OK) {
+        const spate_cql_query_t *send = q;
+        long first = i;
+        if (cql_batch > 1) { /* rows first.. (distinct partitions): one request */
+            spate_cql_query_clear(bq);
+            spate_cql_batch_add(bq, q);
+            while (i + 1 < o->count && i + 1 - first < cql_batch) {
+                i++;
+                cql_bind_upsert(q, o->first + i, o->seed);
+                r->start[i] = r->start[first];
+                spate_cql_batch_add(bq, q);
+            }
+            send = bq;
+        }
+        if (spate_cql_client_submit(c, send, cql_done, (void *)(intptr_t)first) != SPATE_OK) {
             fprintf(stderr, "bench_cql: submit: %s\n", spate_cql_client_error(c));
             break;
         }
@@ -268,6 +290,7 @@ static int run_cql(const opts_t *o, run_t *r) {
     }
     spate_cql_client_drain(c);
     report(o, r, (double)(now_ns() - t0) / 1e9);
+    spate_cql_query_free(bq);
     spate_cql_query_free(q);
     spate_cql_client_free(c);
     return r->errors ? 1 : 0;
@@ -443,7 +466,7 @@ out:
 int main(int argc, char **argv) {
     if (argc < 4 || (strcmp(argv[1], "cql") != 0 && strcmp(argv[1], "pg") != 0)) {
         fprintf(stderr, "usage: bench_cql cql HOST:PORT|pg CONNINFO setup|upsert|read|rate COUNT "
-                        "[window=N] [conns=N] [first=N] [keys=N] [rate=N] [seed=N]\n");
+                        "[window=N] [conns=N] [first=N] [keys=N] [rate=N] [seed=N] [batch=N]\n");
         return 2;
     }
     opts_t o = {.sys = argv[1],
@@ -465,8 +488,10 @@ int main(int argc, char **argv) {
         if (strncmp(argv[a], "keys=", 5) == 0) o.keys = v;
         if (strncmp(argv[a], "rate=", 5) == 0) o.rate = v;
         if (strncmp(argv[a], "seed=", 5) == 0) o.seed = (unsigned)v;
+        if (strncmp(argv[a], "batch=", 6) == 0) o.batch = v;
     }
     if (o.window < 1) o.window = 1;
+    if (o.batch < 1) o.batch = 1;
     if (o.keys < 1) o.keys = 1;
     if (o.rate < 1) o.rate = 1;
     if (strcmp(o.test, "setup") != 0 && o.count < 1) {

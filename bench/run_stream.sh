@@ -15,7 +15,9 @@
 #       spark_streams.created_users, offsets committed after the writes)
 #       drains the topic. Records/s = rows / (last row's write time − first
 #       row's write time): WRITETIME is the store's clock when it applied
-#       the row (the stream's client sends no timestamp), and in periodic
+#       the row (the jobs here run with `timestamps: server`; with the
+#       default, client, a row's WRITETIME would be when the sink took its
+#       record, a few ms earlier, and (c) would leave out the store), and in periodic
 #       mode a row is readable from that instant. "wall" also counts the
 #       process start, the group join and the last offset commit: COUNT /
 #       (time from exec until the group's committed offsets add up to
@@ -269,6 +271,7 @@ stream:
           table: $4
           create: true
           concurrency: $CONC
+          timestamps: server
 EOF
 }
 

@@ -231,6 +231,7 @@ void spate_vlog(spate_log_level_t lvl, const char *component, const char *fmt, v
 int64_t spate_mono_ns(void); /* CLOCK_MONOTONIC */
 int64_t spate_mono_ms(void);
 int64_t spate_wall_ms(void); /* milliseconds since the Unix epoch */
+int64_t spate_wall_us(void); /* microseconds since the Unix epoch */
 /* A UTC calendar time (proleptic Gregorian, exact before 1970 too). */
 typedef struct {
     int year, month, day; /* month 1..12, day 1..31 */

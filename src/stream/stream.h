@@ -41,6 +41,9 @@
 #define SPATE_STREAM_DIAG_MAX 100 /* messages kept; the rest only counted */
 
 #define SPATE_STREAM_CQL_CONCURRENCY 512 /* the CQL sink's default requests in flight */
+/* The CQL sink's default bound bytes per batch: Cassandra's
+ * batch_size_warn_threshold (5 KiB; batches over 50 KiB it refuses). */
+#define SPATE_STREAM_CQL_BATCH_BYTES 5120
 
 typedef struct {
     char **msgs;    /* owned, NUL-terminated */
@@ -176,7 +179,9 @@ typedef struct {
         bool create;                  /* CREATE KEYSPACE/TABLE IF NOT EXISTS at start */
         int consistency;              /* CQL [consistency] code (0x0000..0x000A); LOCAL_ONE */
         int concurrency;              /* requests in flight, SPATE_STREAM_CQL_CONCURRENCY */
-        int batch_rows;               /* rows per unlogged batch, default 100 (1 = none) */
+        int batch_rows;  /* rows per unlogged batch of one partition, default 100 (1 = none) */
+        int batch_bytes; /* bound bytes per batch, SPATE_STREAM_CQL_BATCH_BYTES */
+        bool server_timestamps; /* timestamps: server (default client: the sink's clock) */
     } cql;
     struct {
         const char *url, *table; /* required */

@@ -322,14 +322,16 @@ static const struct {
                      {"local_quorum", 0x0006}, {"each_quorum", 0x0007}, {"local_one", 0x000A}};
 
 static void parse_cql_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_sink_conf_t *s) {
-    static const char *const known[] = {"contact_points", "keyspace",    "table",      "create",
-                                        "consistency",    "concurrency", "batch_rows", NULL};
+    static const char *const known[] = {
+        "contact_points", "keyspace",   "table",       "create",     "consistency",
+        "concurrency",    "batch_rows", "batch_bytes", "timestamps", NULL};
     static const char *default_cp[] = {"127.0.0.1:9042"};
     s->cql.contact_points = default_cp;
     s->cql.ncontact = 1;
     s->cql.consistency = 0x000A;
     s->cql.concurrency = SPATE_STREAM_CQL_CONCURRENCY;
     s->cql.batch_rows = 100;
+    s->cql.batch_bytes = SPATE_STREAM_CQL_BATCH_BYTES;
     check_keys(lc, n, known);
     get_str_list(lc, n, "contact_points", false, &s->cql.contact_points, &s->cql.ncontact);
     if (s->cql.ncontact == 0) {
@@ -366,6 +368,16 @@ static void parse_cql_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_si
     v = s->cql.batch_rows;
     get_i64(lc, n, "batch_rows", 1, 65535, &v);
     s->cql.batch_rows = (int)v;
+    const char *ts;
+    if (get_str(lc, n, "timestamps", false, &ts)) {
+        if (!strcmp(ts, "server"))
+            s->cql.server_timestamps = true;
+        else if (strcmp(ts, "client") != 0)
+            lerr(lc, spate_conf_get(n, "timestamps"), "expected client or server, got '%s'", ts);
+    }
+    v = s->cql.batch_bytes;
+    get_i64(lc, n, "batch_bytes", 1, 16 << 20, &v);
+    s->cql.batch_bytes = (int)v;
 }
 
 /* A PostgreSQL table: name or schema.name. */

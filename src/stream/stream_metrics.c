@@ -122,7 +122,20 @@ void srun_metrics_log(srun_job_t *j, int64_t now_ms) {
 /* ---- Prometheus text ---- */
 
 /* The families, in output order. */
-enum { F_IN, F_OUT, F_DROPPED, F_FAILED, F_DEAD, F_INFLIGHT, F_LAG, F_LATENCY, F_NUDGES, F_N };
+enum {
+    F_IN,
+    F_OUT,
+    F_DROPPED,
+    F_FAILED,
+    F_DEAD,
+    F_BATCHES,
+    F_BATCHED,
+    F_INFLIGHT,
+    F_LAG,
+    F_LATENCY,
+    F_NUDGES,
+    F_N
+};
 _Static_assert(F_N == SRUN_PROM_FAMILIES, "SRUN_PROM_FAMILIES must count the families");
 
 static const struct {
@@ -135,6 +148,11 @@ static const struct {
                   "Records that failed the transform or the sink."},
     [F_DEAD] = {"spate_stream_records_dead_lettered_total", "counter",
                 "Failed records delivered to the dead-letter topic."},
+    [F_BATCHES] = {"spate_stream_sink_batches_total", "counter",
+                   "Unlogged batches the CQL sink sent (rows of one partition; a row sent alone "
+                   "is not one)."},
+    [F_BATCHED] = {"spate_stream_sink_batched_rows_total", "counter",
+                   "Rows the CQL sink sent in those batches."},
     [F_INFLIGHT] = {"spate_stream_in_flight", "gauge",
                     "Records given to the sink, not yet settled."},
     [F_LAG] = {"spate_stream_lag", "gauge",
@@ -172,8 +190,10 @@ static void render_samples(srun_job_t *j, spate_buf_t fam[F_N]) {
                                  [F_OUT] = j->c.out,
                                  [F_DROPPED] = j->c.dropped,
                                  [F_FAILED] = j->c.failed,
-                                 [F_DEAD] = j->c.dead_lettered};
-    for (int f = F_IN; f <= F_DEAD; f++) {
+                                 [F_DEAD] = j->c.dead_lettered,
+                                 [F_BATCHES] = j->c.batches,
+                                 [F_BATCHED] = j->c.batched_rows};
+    for (int f = F_IN; f <= F_BATCHED; f++) {
         put_sample_head(&fam[f], families[f].name, "", name);
         spate_buf_printf(&fam[f], "} %llu\n", (unsigned long long)counters[f]);
     }

@@ -37,16 +37,32 @@
  * if the table's column types change meanwhile, the store refuses them
  * (Invalid: a dead letter) where a fresh bind would have named the type.
  *
- * Batches: batch_rows groups rows of one partition key only; the seed's
- * table has one row per partition (id), so rows are sent as single
- * prepared INSERTs (batching across partitions would only move the fan-out
- * to the coordinator).
+ * Batches (batch_rows > 1): the rows of one partition that arrive in one
+ * turn of the job's loop go to the store as one unlogged BATCH — one
+ * request, one mutation on the replica that owns the partition — as
+ * Spark's Cassandra connector groups them. Rows of different partitions
+ * are never batched together (that only moves the fan-out to the
+ * coordinator). A record is bound at write and its request parked in its
+ * partition's group; a group is sent when it has batch_rows rows, when
+ * the next row would take it past batch_bytes of bound values, when a
+ * row for a row key (partition + clustering columns) already in it comes
+ * (the rows of a batch share one timestamp, so the later record must go
+ * in a later request to win), and at the end of the turn (poll, flush). A
+ * group of one row is a plain EXECUTE. The primary key comes from
+ * system_schema.columns, asked once with the first statement; when it
+ * cannot be read, or the table has no clustering columns (a partition is
+ * one row, as in the seed's table: nothing to batch), records are not
+ * parked at all but sent as they are written. A batch answered Invalid is split:
+ * each of its rows is sent again alone at once (not counted as a try),
+ * so only a bad row is dead-lettered; a batch that failed otherwise has
+ * its rows retried one by one with backoff.
  */
 #include "stream_run_int.h"
 #include "source.h" /* spate_json_dumps */
 
 #include "cql.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +76,7 @@ static const char *const seed_columns[] = {"first_name",      "last_name", "gend
                                            "registered_date", "phone",     "picture"};
 
 typedef struct creq {
-    struct creq *next;
+    struct creq *next; /* spare list, retry list, or its group / batch */
     struct csink *s;
     srun_token_t tok;
     /* What the next try binds: the statement stmts[stmt] and the values
@@ -72,6 +88,13 @@ typedef struct creq {
     uint32_t nvals;
     const char *vals;
     srun_orig_t orig; /* for the dead letter; key and val point into mem */
+    /* batching: the partition key's bound values ([i32 len][bytes] per
+     * column, gklen bytes) then the clustering columns' (up to rklen), in
+     * mem; rklen 0 when the record is not batched */
+    const char *gkey;
+    uint32_t gklen, rklen;
+    uint32_t vbytes; /* bound value bytes */
+    int64_t ts_us;   /* the write's timestamp (client timestamps), else INT64_MIN */
     int64_t tries;
     int64_t start_ns;
     int64_t due_ms;
@@ -87,7 +110,21 @@ typedef struct {
     char *sig; /* "c1,c2,..." */
     spate_cql_prepared_t *p;
     spate_cql_query_t *q; /* scratch: bound, submitted (copied), cleared */
+    int *keym;            /* marker of each primary key column (csink_t.keys), or NULL:
+                             records of this statement are not batched */
 } cstmt_t;
+
+/* A partition's group of parked requests (one turn); a slot is in use
+ * while klen > 0, even with its group sent. */
+typedef struct {
+    uint64_t h;
+    uint32_t koff, klen; /* the partition key, in csink_t.gkeys */
+    creq_t *head, *tail;
+    int n;
+    size_t bytes;
+} cgroup_t;
+
+#define GROUP_SLOTS 4096 /* power of two; at most half used, then every group is sent */
 
 typedef struct csink {
     srun_job_t *j;
@@ -104,6 +141,17 @@ typedef struct csink {
     int64_t warn_ms;    /* when the last "write failed" warning was logged */
     int64_t warn_quiet; /* failures not logged since (at most one line a second) */
     spate_buf_t sig, text;
+    /* batching (batch_rows > 1): the table's primary key columns, partition
+     * key first (npk of them), then clustering; keys_state 0 not asked yet,
+     * 1 known, -1 unknown (no batches) */
+    char **keys;
+    int nkeys, npk, keys_state;
+    spate_cql_query_t *batch; /* scratch */
+    cgroup_t *groups;         /* [GROUP_SLOTS] */
+    uint32_t *used;           /* slots in use, in the order they were taken */
+    int nused;
+    spate_buf_t gkeys, key; /* the turn's partition keys; a record's keys */
+    int64_t last_ts;        /* the last write timestamp given (client timestamps) */
 } csink_t;
 
 static bool is_ident(const char *s) {
@@ -181,6 +229,13 @@ static spate_status_t csink_open(srun_job_t *j, void **state, char *err, size_t 
     }
     spate_log(SPATE_LOG_INFO, LOGC, "job %s: CQL sink %s.%s on %s", j->conf->name, sc->cql.keyspace,
               sc->cql.table, spate_cql_client_peer(s->cl));
+    if (sc->cql.batch_rows > 1) {
+        s->batch = spate_cql_batch_new(SPATE_CQL_BATCH_TYPE_UNLOGGED);
+        if (sc->cql.consistency >= 0)
+            spate_cql_query_set_consistency(s->batch, (spate_cql_consistency_t)sc->cql.consistency);
+        s->groups = spate_xcalloc(GROUP_SLOTS, sizeof *s->groups);
+        s->used = spate_xmalloc(GROUP_SLOTS / 2 * sizeof *s->used);
+    }
     *state = s;
     return SPATE_OK;
 fail:
@@ -204,6 +259,15 @@ static void req_free(creq_t *r) {
 static void req_fail(creq_t *r, const char *reason) {
     srun_fail(r->s->j, r->tok, reason, r->orig.key, r->orig.klen, r->orig.val, r->orig.vlen);
     req_free(r);
+}
+
+/* Puts r on the retry list, to be sent (alone) at due_ms. */
+static void retry_push(creq_t *r, int64_t due_ms) {
+    csink_t *s = r->s;
+    r->due_ms = due_ms;
+    r->next = s->retry_head;
+    s->retry_head = r;
+    s->nretry++;
 }
 
 /* Schedules another try, or fails the record past `retries`. */
@@ -234,10 +298,7 @@ static void req_retry(creq_t *r, const char *reason) {
     } else {
         s->warn_quiet++;
     }
-    r->due_ms = spate_mono_ms() + delay;
-    r->next = s->retry_head;
-    s->retry_head = r;
-    s->nretry++;
+    retry_push(r, spate_mono_ms() + delay);
 }
 
 static bool retryable(int32_t code) {
@@ -275,6 +336,44 @@ static void on_answer(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     req_free(r);
 }
 
+/* The answer to a batch: every row of it (head and its next chain) is
+ * settled, or tried again alone. */
+static void on_batch(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
+    creq_t *head = ctx;
+    csink_t *s = head->s;
+    char reason[300] = "";
+    bool ok = false, split = false;
+    if (st != SPATE_OK) {
+        snprintf(reason, sizeof reason, "%s",
+                 st == SPATE_ETIMEDOUT ? "request timed out" : "connection lost");
+    } else if (spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
+        char text[256];
+        spate_cql_answer_error_text(a, text, sizeof text);
+        snprintf(reason, sizeof reason, "cql sink: %s", text);
+        /* Invalid may be one row's fault (or the batch's size): each row
+         * alone finds out which */
+        split = !retryable(spate_cql_answer_error_code(a));
+    } else {
+        ok = true;
+    }
+    spate_cql_answer_free(a);
+    int64_t now_ns = spate_mono_ns(), now_ms = spate_mono_ms();
+    for (creq_t *r = head, *next; r; r = next) {
+        next = r->next;
+        r->next = NULL;
+        if (ok) {
+            s->j->c.out++;
+            srun_ack(s->j, r->tok, now_ns - r->start_ns);
+            req_free(r);
+        } else if (split) {
+            r->tries--; /* the split is not a try of the row */
+            retry_push(r, now_ms);
+        } else {
+            req_retry(r, reason);
+        }
+    }
+}
+
 /* Whether v's keys, in their order, are the column list sig. */
 static bool sig_matches(const char *sig, json_t *v) {
     const char *p = sig, *k;
@@ -287,6 +386,99 @@ static bool sig_matches(const char *sig, json_t *v) {
         if (*c) return false; /* a difference, or a comma in the key */
     }
     return p != sig && *p == '\0';
+}
+
+/* Reads the table's primary key columns from system_schema.columns
+ * (Cassandra's and spate cql's): partition key columns, then clustering
+ * ones, each by position. keys_state -1 (no batches) when they cannot be
+ * read or there are no clustering columns. */
+static void load_keys(csink_t *s) {
+    const spate_stream_sink_conf_t *sc = &s->j->conf->sink;
+    s->keys_state = -1;
+    spate_buf_reset(&s->text);
+    /* unquoted in the INSERT, so folded to lower case by the store */
+    spate_buf_puts(&s->text, "SELECT column_name, kind, position FROM system_schema.columns "
+                             "WHERE keyspace_name = '");
+    for (const char *c = sc->cql.keyspace; *c; c++) spate_buf_putc(&s->text, (char)tolower(*c));
+    spate_buf_puts(&s->text, "' AND table_name = '");
+    for (const char *c = sc->cql.table; *c; c++) spate_buf_putc(&s->text, (char)tolower(*c));
+    spate_buf_puts(&s->text, "'");
+    spate_cql_answer_t *a = NULL;
+    if (spate_cql_client_query(s->cl, s->text.data, &a) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, LOGC,
+                  "job %s: cannot read the primary key of %s.%s (%s): rows are sent one by one",
+                  s->j->conf->name, sc->cql.keyspace, sc->cql.table, spate_cql_client_error(s->cl));
+        spate_cql_answer_free(a);
+        return;
+    }
+    int32_t n = spate_cql_answer_rows(a);
+    int cn = spate_cql_answer_column_index(a, "column_name"),
+        ck = spate_cql_answer_column_index(a, "kind"),
+        cp = spate_cql_answer_column_index(a, "position");
+    char **keys = spate_xcalloc((size_t)SPATE_MAX(n, 1), sizeof *keys);
+    int npk = 0, nck = 0;
+    /* two passes: partition key columns at their position, then clustering
+     * ones after them */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *want = pass == 0 ? "partition_key" : "clustering";
+        for (int32_t r = 0; r < n; r++) {
+            const char *name, *kind;
+            size_t nn, kn;
+            int32_t pos;
+            if (spate_cql_answer_get_text(a, r, cn, &name, &nn) != SPATE_OK ||
+                spate_cql_answer_get_text(a, r, ck, &kind, &kn) != SPATE_OK ||
+                spate_cql_answer_get_int(a, r, cp, &pos) != SPATE_OK)
+                continue;
+            if (kn != strlen(want) || memcmp(kind, want, kn) != 0) continue;
+            int at = (pass == 0 ? 0 : npk) + pos;
+            if (pos < 0 || at >= n || keys[at]) continue;
+            keys[at] = spate_xmalloc(nn + 1);
+            memcpy(keys[at], name, nn);
+            keys[at][nn] = '\0';
+            if (pass == 0)
+                npk++;
+            else
+                nck++;
+        }
+    }
+    spate_cql_answer_free(a);
+    bool whole = npk > 0;
+    for (int i = 0; i < npk + nck; i++) whole = whole && keys[i] != NULL;
+    if (!whole) {
+        spate_log(SPATE_LOG_WARN, LOGC,
+                  "job %s: no primary key of %s.%s in system_schema.columns: rows are sent one "
+                  "by one",
+                  s->j->conf->name, sc->cql.keyspace, sc->cql.table);
+        for (int32_t i = 0; i < n; i++) free(keys[i]);
+        free(keys);
+        return;
+    }
+    if (nck == 0) { /* a partition is one row: its records never share a batch */
+        spate_log(SPATE_LOG_DEBUG, LOGC, "job %s: %s.%s has no clustering columns: no batches",
+                  s->j->conf->name, sc->cql.keyspace, sc->cql.table);
+        for (int i = 0; i < npk; i++) free(keys[i]);
+        free(keys);
+        return;
+    }
+    s->keys = keys;
+    s->nkeys = npk + nck;
+    s->npk = npk;
+    s->keys_state = 1;
+}
+
+/* t's markers of the primary key columns, when it binds all of them (a
+ * statement without one is refused by the store: its rows go alone). */
+static void stmt_keys(csink_t *s, cstmt_t *t) {
+    if (s->keys_state == 0) load_keys(s);
+    if (s->keys_state < 0) return;
+    int *m = spate_xmalloc((size_t)s->nkeys * sizeof *m);
+    for (int i = 0; i < s->nkeys; i++) {
+        if ((m[i] = spate_cql_prepared_param_index(t->p, s->keys[i])) < 0) {
+            free(m);
+            return;
+        }
+    }
+    t->keym = m;
 }
 
 /* The statement for v's column list (prepared on first use). NULL with
@@ -335,9 +527,11 @@ static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t r
     t->sig = spate_xstrdup(s->sig.data);
     t->p = p;
     t->q = spate_cql_query_new_prepared(p);
+    t->keym = NULL;
     if (s->j->conf->sink.cql.consistency >= 0)
         spate_cql_query_set_consistency(t->q,
                                         (spate_cql_consistency_t)s->j->conf->sink.cql.consistency);
+    if (s->batch) stmt_keys(s, t); /* may poll: t is complete by now */
     return t;
 }
 
@@ -465,6 +659,7 @@ static void req_submit(creq_t *r, cstmt_t *t) {
     csink_t *s = r->s;
     char reason[300];
     r->tries++;
+    spate_cql_query_set_timestamp(t->q, r->ts_us);
     spate_status_t st = spate_cql_client_submit(s->cl, t->q, on_answer, r);
     spate_cql_query_clear(t->q);
     if (st == SPATE_OK) return;
@@ -503,8 +698,11 @@ static void req_send(creq_t *r) {
 }
 
 /* A request for the record m, in one allocation with its bound values
- * (t's query, when t is not NULL) and m's key and value. */
-static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m, cstmt_t *t) {
+ * (t's query, when t is not NULL), m's key and value, and its primary key
+ * values for batching (keys: gklen bytes of partition key, then the
+ * clustering columns'; NULL when not batched). */
+static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m, cstmt_t *t,
+                       const spate_buf_t *keys, uint32_t gklen) {
     int n = t ? spate_cql_query_nvalues(t->q) : 0;
     size_t vlen = 0;
     for (int i = 0; i < n; i++) {
@@ -514,7 +712,7 @@ static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m
         vlen += sizeof len + (len > 0 ? (size_t)len : 0);
     }
     size_t klen = m->key ? m->key_len : 0, plen = m->payload ? m->len : 0;
-    size_t need = vlen + klen + plen;
+    size_t need = vlen + klen + plen + (keys ? keys->len : 0);
     creq_t *r;
     if (need <= REQ_ROOM && s->spare) { /* glibc's thread cache stops at ~1 KiB */
         r = s->spare;
@@ -531,6 +729,7 @@ static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m
     r->tok = tok;
     r->stmt = t ? (int)(t - s->stmts) : -1;
     r->nvals = (uint32_t)n;
+    r->vbytes = (uint32_t)vlen;
     char *o = r->mem;
     r->vals = o;
     for (int i = 0; i < n; i++) {
@@ -552,9 +751,148 @@ static creq_t *req_new(csink_t *s, srun_token_t tok, const rd_kafka_message_t *m
     if (m->payload) {
         r->orig.val = memcpy(o, m->payload, plen);
         r->orig.vlen = plen;
+        o += plen;
+    }
+    if (keys) {
+        r->gkey = memcpy(o, keys->data, keys->len);
+        r->gklen = gklen;
+        r->rklen = (uint32_t)keys->len;
     }
     r->start_ns = spate_mono_ns();
+    r->ts_us = INT64_MIN; /* the store's clock */
+    if (!s->j->conf->sink.cql.server_timestamps) {
+        int64_t now = spate_wall_us();
+        r->ts_us = s->last_ts = now > s->last_ts ? now : s->last_ts + 1;
+    }
     return r;
+}
+
+/* ---- batches: a turn's rows grouped by partition ---- */
+
+/* The bound values of t's primary key markers into s->key, partition key
+ * first: its length in *gklen. */
+static void record_keys(csink_t *s, const cstmt_t *t, uint32_t *gklen) {
+    spate_buf_reset(&s->key);
+    for (int i = 0; i < s->nkeys; i++) {
+        if (i == s->npk) *gklen = (uint32_t)s->key.len;
+        const void *p = NULL;
+        int32_t len = -1;
+        (void)spate_cql_query_value(t->q, t->keym[i], &p, &len); /* bound: all markers are */
+        spate_buf_append(&s->key, &len, sizeof len);
+        if (len > 0) spate_buf_append(&s->key, p, (size_t)len);
+    }
+    if (s->npk == s->nkeys) *gklen = (uint32_t)s->key.len;
+}
+
+static uint64_t fnv1a(const char *p, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* r's partition's group (a new one if it has none this turn); NULL when
+ * half the slots are taken. */
+static cgroup_t *group_of(csink_t *s, const creq_t *r) {
+    uint64_t h = fnv1a(r->gkey, r->gklen);
+    for (uint32_t i = (uint32_t)h & (GROUP_SLOTS - 1);; i = (i + 1) & (GROUP_SLOTS - 1)) {
+        cgroup_t *g = &s->groups[i];
+        if (g->klen == 0) {
+            if (s->nused == GROUP_SLOTS / 2) return NULL;
+            g->h = h;
+            g->koff = (uint32_t)s->gkeys.len;
+            g->klen = r->gklen;
+            spate_buf_append(&s->gkeys, r->gkey, r->gklen);
+            s->used[s->nused++] = i;
+            return g;
+        }
+        if (g->h == h && g->klen == r->gklen && !memcmp(s->gkeys.data + g->koff, r->gkey, g->klen))
+            return g;
+    }
+}
+
+/* Sends g's rows: one alone as a plain EXECUTE, more as one unlogged
+ * batch. g is empty afterwards (its slot still the partition's). */
+static void group_send(csink_t *s, cgroup_t *g) {
+    creq_t *head = g->head;
+    int n = g->n;
+    g->head = g->tail = NULL;
+    g->n = 0;
+    g->bytes = 0;
+    if (!head) return;
+    if (n == 1) {
+        cstmt_t *t = &s->stmts[head->stmt];
+        bind_kept(head, t);
+        req_submit(head, t);
+        return;
+    }
+    spate_cql_query_clear(s->batch);
+    int64_t ts = INT64_MIN; /* one for the batch: its latest row's */
+    for (creq_t *r = head; r; r = r->next) {
+        cstmt_t *t = &s->stmts[r->stmt];
+        ts = SPATE_MAX(ts, r->ts_us);
+        bind_kept(r, t);
+        (void)spate_cql_batch_add(s->batch, t->q); /* at most batch_rows <= 65535 */
+        spate_cql_query_clear(t->q);
+        r->tries++;
+    }
+    spate_cql_query_set_timestamp(s->batch, ts);
+    spate_status_t st = spate_cql_client_submit(s->cl, s->batch, on_batch, head);
+    spate_cql_query_clear(s->batch);
+    if (st == SPATE_OK) {
+        s->j->c.batches++;
+        s->j->c.batched_rows += (uint64_t)n;
+        return;
+    }
+    /* not sent: each row alone, later (EINVAL: at once, to find the row
+     * that cannot be sent) */
+    char reason[300];
+    snprintf(reason, sizeof reason, "cql sink: %s", spate_cql_client_error(s->cl));
+    int64_t now = spate_mono_ms();
+    for (creq_t *r = head, *next; r; r = next) {
+        next = r->next;
+        r->next = NULL;
+        if (st == SPATE_EINVAL) {
+            r->tries--;
+            retry_push(r, now);
+        } else {
+            req_retry(r, reason);
+        }
+    }
+}
+
+/* Sends every group of the turn and forgets the turn's partitions. */
+static void groups_send(csink_t *s) {
+    if (!s->nused) return;
+    /* group_send may poll (a full window) and run completions, which
+     * never park rows: the slots stay as they are meanwhile */
+    for (int i = 0; i < s->nused; i++) group_send(s, &s->groups[s->used[i]]);
+    for (int i = 0; i < s->nused; i++) s->groups[s->used[i]].klen = 0;
+    s->nused = 0;
+    spate_buf_reset(&s->gkeys);
+}
+
+/* Parks r (bound values kept, its statement's query cleared) in its
+ * partition's group, sending the group first when r cannot join it. */
+static void group_add(csink_t *s, creq_t *r) {
+    const spate_stream_sink_conf_t *sc = &s->j->conf->sink;
+    cgroup_t *g = group_of(s, r);
+    if (!g) {
+        groups_send(s);
+        g = group_of(s, r);
+    }
+    bool same_row = false;
+    for (creq_t *m = g->head; m && !same_row; m = m->next)
+        same_row = m->rklen == r->rklen && !memcmp(m->gkey, r->gkey, r->rklen);
+    if (g->n && (same_row || g->bytes + r->vbytes > (size_t)sc->cql.batch_bytes)) group_send(s, g);
+    if (g->tail)
+        g->tail->next = r;
+    else
+        g->head = r;
+    g->tail = r;
+    r->next = NULL;
+    g->n++;
+    g->bytes += r->vbytes;
+    if (g->n >= sc->cql.batch_rows) group_send(s, g);
 }
 
 /* Binds the record at once and keeps only its bound values (the JSON
@@ -571,18 +909,29 @@ static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m,
                   m->payload ? m->len : 0);
         return;
     }
-    creq_t *r = req_new(s, tok, m, t);
+    uint32_t gklen = 0;
+    bool batched = t && t->keym;
+    if (batched) record_keys(s, t, &gklen);
+    creq_t *r = req_new(s, tok, m, t, batched ? &s->key : NULL, gklen);
     if (!t) { /* no statement yet (the store is away): try again later */
         r->value = json_incref(value);
         r->tries++;
         req_retry(r, reason);
         return;
     }
+    if (batched) {
+        spate_cql_query_clear(t->q);
+        group_add(s, r);
+        return;
+    }
     req_submit(r, t);
 }
 
+static void csink_flush(void *state) { groups_send(state); }
+
 static void csink_poll(void *state, int timeout_ms) {
     csink_t *s = state;
+    groups_send(s); /* the turn's writes are over */
     if (s->nretry) {
         int64_t now = spate_mono_ms();
         creq_t *due = NULL, **pp = &s->retry_head;
@@ -613,7 +962,13 @@ static void csink_poll(void *state, int timeout_ms) {
 
 static void csink_close(void *state) {
     csink_t *s = state;
-    spate_cql_client_free(s->cl); /* fails what is in flight: they go to the retry list */
+    spate_cql_client_free(s->cl);        /* fails what is in flight: they go to the retry list */
+    for (int i = 0; i < s->nused; i++) { /* parked rows (none after the job's final drain) */
+        for (creq_t *r = s->groups[s->used[i]].head, *next; r; r = next) {
+            next = r->next;
+            req_free(r); /* unsettled: the offset was not committed past it */
+        }
+    }
     while (s->retry_head) {
         creq_t *r = s->retry_head;
         s->retry_head = r->next;
@@ -621,8 +976,16 @@ static void csink_close(void *state) {
     }
     for (int i = 0; i < s->nstmts; i++) {
         free(s->stmts[i].sig);
+        free(s->stmts[i].keym);
         spate_cql_query_free(s->stmts[i].q);
     }
+    for (int i = 0; i < s->nkeys; i++) free(s->keys[i]);
+    free(s->keys);
+    free(s->groups);
+    free(s->used);
+    spate_cql_query_free(s->batch);
+    spate_buf_free(&s->gkeys);
+    spate_buf_free(&s->key);
     while (s->spare) {
         creq_t *r = s->spare;
         s->spare = r->next;
@@ -638,6 +1001,6 @@ const srun_sink_ops_t srun_sink_cql = {
     .open = csink_open,
     .write = csink_write,
     .poll = csink_poll,
-    .flush = NULL,
+    .flush = csink_flush,
     .close = csink_close,
 };

@@ -42,6 +42,13 @@
 #   Stream.test_10_commit_when_caught_up
 #       commit_interval_ms 20 s: offsets are committed as soon as the job
 #       has caught up (well before 20 s), and again after more records
+#   Stream.test_11_partition_batches
+#       a table with a compound partition key and a clustering column;
+#       rows of 12 partitions interleaved, some rows written twice: the
+#       rows of a partition go as unlogged batches (/metrics counts them),
+#       every row is stored with its last record's value, and rows with a
+#       null clustering value (their batch refused as Invalid, then each
+#       row sent alone) are the only dead letters
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -241,10 +248,11 @@ class Stream(unittest.TestCase):
             if port is not None:
                 cluster.shutdown()
 
-    def one_partition_job(self, name, extra):
+    def one_partition_job(self, name, extra, table=None, cql="create: true"):
         """A 1-partition topic NAME and a job NAME from it (group g_NAME)
-        into spark_streams.NAME_users, with EXTRA (YAML lines of the job,
-        indented 6) added: the path of its file."""
+        into spark_streams.TABLE (default NAME_users; CQL: more settings of
+        the sink, a YAML flow mapping's entries), with EXTRA (YAML lines of
+        the job, indented 6) added: the path of its file."""
         self.admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name] \
             .result(10)
         path = os.path.join(TMPDIR, name + ".yaml")
@@ -257,7 +265,7 @@ class Stream(unittest.TestCase):
                  start: earliest}}
       sink:
         cql: {{contact_points: [127.0.0.1:{self.cport}], keyspace: spark_streams,
-               table: {name}_users, create: true}}
+               table: {table or name + "_users"}, {cql}}}
 {extra}""")
         return path
 
@@ -301,6 +309,8 @@ class Stream(unittest.TestCase):
                                r'partition="\d"\} 0')
         self.assertIn('spate_stream_sink_latency_seconds_count{job="created_users"} ' + str(N1),
                       text)
+        # one row per partition (id): never a batch
+        self.assertIn('spate_stream_sink_batches_total{job="created_users"} 0', text)
         # librdkafka 2.0 (Debian 12) needs the fetch nudger while the job
         # drains a backlog bigger than its prefetch (stream_fetch.c)
         nudges = re.search(r'spate_stream_fetch_nudges_total\{job="created_users"\} (\d+)', text)
@@ -605,6 +615,80 @@ class Stream(unittest.TestCase):
         self.assertEqual(self.rows("caught_up_users"), len(set(self.ids[:300])))
         log(f"commit_interval_ms 20 s: caught up and committed {took:.1f} s after start, "
             "and again after more records")
+
+    def test_11_partition_batches(self):
+        """Rows of one partition go as unlogged batches of up to batch_rows;
+        a later record of a row already in a batch goes in a later request
+        (and wins); a batch refused as Invalid is split, so only its bad
+        rows are dead-lettered."""
+        topic = "readings"
+        s = self.session_cluster.connect()
+        try:
+            s.execute("CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = "
+                      "{'class': 'SimpleStrategy', 'replication_factor': '1'}")
+            s.execute("CREATE TABLE spark_streams.readings (sensor text, day int, seq int, "
+                      "v text, PRIMARY KEY ((sensor, day), seq))")
+        finally:
+            s.shutdown()
+        want, msgs = {}, []
+        parts = [(f"s{k % 4}", k // 4) for k in range(12)]  # 12 partitions (sensor, day)
+        for seq in range(50):
+            for sensor, day in parts:  # interleaved: every partition in every run
+                rec = {"sensor": sensor, "day": day, "seq": seq, "v": f"{sensor}/{day}/{seq}"}
+                want[(sensor, day, seq)] = rec["v"]
+                msgs.append((sensor.encode(), json.dumps(rec).encode()))
+                if seq % 10 == 3:  # the same row again, right after: the later value wins
+                    rec = dict(rec, v=rec["v"] + "+")
+                    want[(sensor, day, seq)] = rec["v"]
+                    msgs.append((sensor.encode(), json.dumps(rec).encode()))
+        bad = []
+        for k in range(3):  # a null clustering value, amid its partition's rows
+            rec = {"sensor": "s1", "day": 1, "seq": None, "v": f"bad{k}"}
+            bad.append(rec)
+            msgs.insert(100 + 200 * k, (b"s1", json.dumps(rec).encode()))
+        path = self.one_partition_job(topic, """      dead_letter: {topic: readings_dlq}
+      delivery: {commit_interval_ms: 200}
+""", table="readings", cql="batch_rows: 8")
+        self.produce(topic, msgs)
+        mport = free_port()
+        proc = Processor(path, ["--metrics", f"127.0.0.1:{mport}"])
+        deadline = time.monotonic() + 60
+        while sum(streamtest.offsets(self.bootstrap, topic, "g_" + topic, 1)[0]) < len(msgs):
+            self.assertTrue(proc.alive(), proc.log_text())
+            self.assertLess(time.monotonic(), deadline, proc.log_text()[-3000:])
+            time.sleep(0.1)
+        time.sleep(1.2)  # one metrics refresh
+        text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5) \
+            .read().decode()
+        proc.stop()
+        batches = int(re.search(r'spate_stream_sink_batches_total\{job="readings"\} (\d+)',
+                                text).group(1))
+        batched = int(re.search(r'spate_stream_sink_batched_rows_total\{job="readings"\} (\d+)',
+                                text).group(1))
+        # most rows went in batches of 2..8 rows
+        self.assertGreater(batches, 0, text)
+        self.assertGreaterEqual(batched, 2 * batches)
+        self.assertLessEqual(batched, 8 * batches)
+        self.assertGreater(batched, len(msgs) // 2)
+        s = self.session_cluster.connect()
+        try:
+            got = {(r.sensor, r.day, r.seq): r.v
+                   for r in s.execute("SELECT sensor, day, seq, v FROM spark_streams.readings")}
+        finally:
+            s.shutdown()
+        # (with `timestamps: server` one row kept its first value: the rows
+        # of a refused batch are sent again after the later record's batch)
+        diff = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+        self.assertEqual(diff, {}, f"rows (stored, want) of {len(diff)} rows")
+        self.assertEqual(len(got), len(want))
+        dead = self.dlq(topic + "_dlq", len(bad))
+        self.assertEqual(sorted(json.loads(m.value())["v"] for m in dead),
+                         sorted(b["v"] for b in bad))
+        for m in dead:
+            self.assertIn("null", dict(m.headers())["spate.error"].decode())
+        log(f"{len(want)} rows of 12 partitions: {batched} of them in {batches} unlogged "
+            f"batches; rows written twice hold the later value; {len(bad)} rows with a null "
+            "clustering value dead-lettered alone")
 
 
 if __name__ == "__main__":

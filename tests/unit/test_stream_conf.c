@@ -177,6 +177,8 @@ static void test_defaults(void **state) {
     assert_int_equal(j->sink.cql.consistency, 0x000A); /* LOCAL_ONE */
     assert_int_equal(j->sink.cql.concurrency, 512);
     assert_int_equal(j->sink.cql.batch_rows, 100);
+    assert_int_equal(j->sink.cql.batch_bytes, 5120);
+    assert_false(j->sink.cql.server_timestamps);
     assert_int_equal(spate_stream_pipeline_job(p, 2)->sink.kind, SPATE_STREAM_SINK_STDOUT);
     spate_stream_pipeline_free(p);
 }
@@ -225,16 +227,17 @@ static const char full_yaml[] =
     "        group_by: [nat, gender]\n" /* 40 */
     "        aggregate: count\n"        /* 41 */
     "        sink: {cql: {contact_points: [a, 'b:9043'], keyspace: w, table: per_min, "
-    "create: yes, consistency: QUORUM, concurrency: 1, batch_rows: 1}}\n" /* 42 */
-    "    - name: files\n"                                                 /* 43 */
-    "      source: {kafka: {topics: [x], start: latest}}\n"               /* 44 */
-    "      sink: {file: {path: /tmp/out.jsonl}}\n"                        /* 45 */
-    "    - name: copy\n"                                                  /* 46 */
-    "      source: {kafka: {topics: [x], start: \"2024-01-01\"}}\n"       /* 47 */
-    "      sink: {postgres: {url: 'host=x', table: t, mode: copy}}\n"     /* 48 */
-    "    - name: windowed\n"                                              /* 49 */
-    "      source: {kafka: {topics: [x]}}\n"                              /* 50 */
-    "      window: {time: ts, size: 30s, sink: {stdout: {}}}\n";          /* 51 */
+    "create: yes, consistency: QUORUM, concurrency: 1, batch_rows: 1, batch_bytes: 2048, "
+    "timestamps: server}}\n"                                          /* 42 */
+    "    - name: files\n"                                             /* 43 */
+    "      source: {kafka: {topics: [x], start: latest}}\n"           /* 44 */
+    "      sink: {file: {path: /tmp/out.jsonl}}\n"                    /* 45 */
+    "    - name: copy\n"                                              /* 46 */
+    "      source: {kafka: {topics: [x], start: \"2024-01-01\"}}\n"   /* 47 */
+    "      sink: {postgres: {url: 'host=x', table: t, mode: copy}}\n" /* 48 */
+    "    - name: windowed\n"                                          /* 49 */
+    "      source: {kafka: {topics: [x]}}\n"                          /* 50 */
+    "      window: {time: ts, size: 30s, sink: {stdout: {}}}\n";      /* 51 */
 
 static void test_every_setting(void **state) {
     (void)state;
@@ -291,6 +294,8 @@ static void test_every_setting(void **state) {
     assert_int_equal(w->sink.cql.consistency, 0x0004);
     assert_int_equal(w->sink.cql.concurrency, 1);
     assert_int_equal(w->sink.cql.batch_rows, 1);
+    assert_int_equal(w->sink.cql.batch_bytes, 2048);
+    assert_true(w->sink.cql.server_timestamps);
     /* The window's paths read records. */
     json_t *rec = json_pack("{s:{s:s},s:s}", "registered", "date", "2020", "nat", "GB");
     assert_string_equal(json_string_value(spate_stream_path_get(w->time, rec)), "2020");
@@ -504,7 +509,9 @@ static void test_sink_errors(void **state) {
                "          consistency: serial\n"
                "          concurrency: 0\n"
                "          batch_rows: lots\n"
-               "          create: maybe\n",
+               "          create: maybe\n"
+               "          timestamps: sometimes\n"
+               "          batch_bytes: 0\n",
                (const char *const[]){
                    "p.yaml:8: key 'contact_points': expected a list of strings",
                    "p.yaml:7: key 'keyspace': '9ks' is not a keyspace name (a letter, then "
@@ -514,7 +521,9 @@ static void test_sink_errors(void **state) {
                    "p.yaml:9: key 'consistency': expected any, one, two, three, quorum, all, "
                    "local_quorum, each_quorum or local_one, got 'serial'",
                    "p.yaml:10: key 'concurrency': 0 is out of range [1, 32767]",
-                   "p.yaml:11: key 'batch_rows': expected an integer, got 'lots'", NULL});
+                   "p.yaml:11: key 'batch_rows': expected an integer, got 'lots'",
+                   "p.yaml:13: key 'timestamps': expected client or server, got 'sometimes'",
+                   "p.yaml:14: key 'batch_bytes': 0 is out of range [1, 16777216]", NULL});
     job_errors("      sink: {postgres: {url: x, table: 'a.b.c', mode: merge}}\n",
                (const char *const[]){
                    "p.yaml:5: key 'table': 'a.b.c' is not a table name (name or schema.name)",
