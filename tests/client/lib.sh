@@ -2,6 +2,9 @@
 #
 #   start_randomuser [options...]   starts `spate randomuser` on a free port
 #                                   and sets RU_PID and RU_URL
+#   start_broker / stop_broker,     `spate broker` / `spate cql` on a free
+#   start_cql / stop_cql            port (see each)
+#   spawn_server / stop_server      any server that logs the port it bound
 #   stop_started                    kills exactly the processes this test
 #                                   started (by pid), run from the EXIT trap
 #   fail MSG / ok MSG               report a check
@@ -20,53 +23,72 @@ trap stop_started EXIT
 fail() { echo "FAIL - $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-# Starts a server on port 0 and reads the port it bound from its log line,
-# so there is no race over a free port.
-start_randomuser() {
-  local log=$TMP/ru.$RANDOM.log
-  : >"$log" # exists before the child opens it: the polling below reads it at once
-  "$SPATE" randomuser --listen 127.0.0.1:0 "$@" 2>"$log" &
-  RU_PID=$!
-  STARTED_PIDS+=("$RU_PID")
-  local i port=
-  for i in $(seq 1 100); do
-    port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/api/.*|\1|p' "$log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$RU_PID" 2>/dev/null || { cat "$log" >&2; fail "spate randomuser exited at start"; }
+# spawn_server WHAT PATTERN CMD...: runs CMD in the background (stderr to
+# a new log under $TMP) and waits until the log names the port it bound:
+# PATTERN is a sed regex matching the whole line, its \(...\) group the
+# port. Servers listen on port 0 and report the port, so there is no race
+# over a free port. Sets SERVER_PID, SERVER_PORT, SERVER_LOG.
+spawn_server() {
+  local what=$1 pattern=$2
+  shift 2
+  SERVER_LOG=$TMP/server.$RANDOM.log
+  : >"$SERVER_LOG" # exists before the child opens it: the polling below reads it at once
+  "$@" 2>"$SERVER_LOG" &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  SERVER_PORT=
+  for _ in $(seq 1 100); do
+    SERVER_PORT=$(sed -n "s|$pattern|\1|p" "$SERVER_LOG" | head -1)
+    [ -n "$SERVER_PORT" ] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; fail "$what exited at start"; }
     sleep 0.1
   done
-  [ -n "$port" ] || { cat "$log" >&2; fail "spate randomuser did not report its port"; }
-  RU_URL=http://127.0.0.1:$port
-  RU_LOG=$log
+  cat "$SERVER_LOG" >&2
+  fail "$what did not report its port"
+}
+
+# stop_server WHAT PID LOG: SIGTERM, and the exit status must be 0.
+stop_server() {
+  kill -TERM "$2"
+  local rc=0
+  wait "$2" || rc=$?
+  [ "$rc" = 0 ] || { cat "$3" >&2; fail "$1 exit status after SIGTERM: $rc"; }
+}
+
+start_randomuser() {
+  spawn_server "spate randomuser" '.*listening on http://127.0.0.1:\([0-9]*\)/api/.*' \
+    "$SPATE" randomuser --listen 127.0.0.1:0 "$@"
+  RU_PID=$SERVER_PID RU_LOG=$SERVER_LOG RU_URL=http://127.0.0.1:$SERVER_PORT
   curl -sf "$RU_URL/health" >/dev/null || fail "health probe of $RU_URL failed"
 }
 
-# Starts `spate broker` on a free port with a fresh data directory (or DIR
-# if given as BROKER_DIR) and sets BROKER_PID, BROKER (host:port), BROKER_LOG.
+# Starts `spate broker` on ${BROKER_PORT:-0} with a fresh data directory (or
+# DIR if given as BROKER_DIR) and sets BROKER_PID, BROKER (host:port),
+# BROKER_PORT, BROKER_LOG.
 start_broker() {
-  local log=$TMP/broker.$RANDOM.log
-  : >"$log"
   BROKER_DIR=${BROKER_DIR:-$TMP/broker-data}
-  "$SPATE" broker --listen 127.0.0.1:${BROKER_PORT:-0} --data-dir "$BROKER_DIR" "$@" 2>"$log" &
-  BROKER_PID=$!
-  STARTED_PIDS+=("$BROKER_PID")
-  local port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (Kafka.*|\1|p' "$log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$BROKER_PID" 2>/dev/null || { cat "$log" >&2; fail "spate broker exited at start"; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$log" >&2; fail "spate broker did not report its port"; }
-  BROKER=127.0.0.1:$port
-  BROKER_PORT=$port
-  BROKER_LOG=$log
+  spawn_server "spate broker" '.*listening on 127.0.0.1:\([0-9]*\) (Kafka.*' \
+    "$SPATE" broker --listen "127.0.0.1:${BROKER_PORT:-0}" --data-dir "$BROKER_DIR" "$@"
+  BROKER_PID=$SERVER_PID BROKER_PORT=$SERVER_PORT BROKER_LOG=$SERVER_LOG
+  BROKER=127.0.0.1:$SERVER_PORT
 }
 
 # Stops the broker started last with SIGTERM and checks it exits 0.
-stop_broker() {
-  kill -TERM "$BROKER_PID"
-  local rc=0
-  wait "$BROKER_PID" || rc=$?
-  [ "$rc" = 0 ] || { cat "$BROKER_LOG" >&2; fail "broker exit status after SIGTERM: $rc"; }
+stop_broker() { stop_server "spate broker" "$BROKER_PID" "$BROKER_LOG"; }
+
+# The log line `spate cql` names its port in (a spawn_server PATTERN).
+CQL_LISTEN_RE='.*listening on 127.0.0.1:\([0-9]*\) (CQL.*'
+
+# start_cql [ARGS...]: `spate cql` on ${CQL_PORT:-0} with its data in
+# ${CQL_DIR:-$TMP/cql-data} and ARGS; sets CQL_PID, CQL_PORT, CQL
+# (host:port), CQL_LOG. Again with the same CQL_PORT and CQL_DIR: the
+# same store restarted.
+start_cql() {
+  spawn_server "spate cql" "$CQL_LISTEN_RE" \
+    "$SPATE" cql --listen "127.0.0.1:${CQL_PORT:-0}" --data-dir "${CQL_DIR:-$TMP/cql-data}" "$@"
+  CQL_PID=$SERVER_PID CQL_PORT=$SERVER_PORT CQL_LOG=$SERVER_LOG
+  CQL=127.0.0.1:$SERVER_PORT
 }
+
+# Stops the spate cql started last with SIGTERM and checks it exits 0.
+stop_cql() { stop_server "spate cql" "$CQL_PID" "$CQL_LOG"; }

@@ -23,36 +23,9 @@ check() { # STATUS MSG [DETAIL shown on failure]
   if [ "$1" = 0 ]; then ok "$2"; else echo "FAIL - $2 ${3:-}" >&2; failed=$((failed + 1)); fi
 }
 
-DATA=$TMP/cql-data
-CQL_PORT=0
-# Starts spate cql on $CQL_PORT (0: any) with $DATA; sets CQL_PID, CQL_PORT.
-start_cql() {
-  local log=$TMP/cql.$RANDOM.log
-  : >"$log"
-  "$SPATE" cql --listen "127.0.0.1:$CQL_PORT" --data-dir "$DATA" --config "$TMP/cql.yaml" 2>"$log" &
-  CQL_PID=$!
-  STARTED_PIDS+=("$CQL_PID")
-  local port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (CQL.*|\1|p' "$log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$CQL_PID" 2>/dev/null || { cat "$log" >&2; fail "spate cql exited at start"; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$log" >&2; fail "spate cql did not report its port"; }
-  CQL_PORT=$port
-  CQL_LOG=$log
-}
-stop_cql() {
-  kill -TERM "$CQL_PID"
-  local rc=0
-  wait "$CQL_PID" || rc=$?
-  [ "$rc" = 0 ] || { cat "$CQL_LOG" >&2; fail "spate cql exit status after SIGTERM: $rc"; }
-}
-
 # Only 2 prepared statements kept: the client's re-prepare is exercised.
 printf 'cql:\n  max_prepared: 2\n' >"$TMP/cql.yaml"
-start_cql
+start_cql --config "$TMP/cql.yaml"
 # A port nothing listens on: bound, then closed.
 dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -63,7 +36,7 @@ while IFS= read -r line <&"$check_out"; do
   echo "$line"
   if [ "$line" = PAUSE ]; then
     stop_cql
-    start_cql # same port, same data dir
+    start_cql --config "$TMP/cql.yaml" # same port (CQL_PORT), same data dir
     echo "# spate cql restarted on port $CQL_PORT"
     echo go >&"$check_in"
   fi

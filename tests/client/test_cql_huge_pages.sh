@@ -18,30 +18,19 @@
 set -euo pipefail
 source "$SPATE_TESTLIB/lib.sh"
 
-# start_cql ENV...: spate cql with ENV added, on a free port; once it
+# run_cql ENV...: spate cql with ENV added, on a free port; once it
 # listens, probes it and stops it; sets TUN (its GLIBC_TUNABLES or "unset")
 # and ARGV0
-start_cql() {
-  local log=$TMP/cql.$RANDOM.log
-  : >"$log"
-  env "$@" "$SPATE" cql --listen 127.0.0.1:0 --data-dir "$TMP/cql.$RANDOM" 2>"$log" &
-  local pid=$!
-  STARTED_PIDS+=("$pid")
-  PORT=
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (CQL.*|\1|p' "$log" | head -1)
-    [ -n "$PORT" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "spate cql exited at start"; }
-    sleep 0.1
-  done
-  [ -n "$PORT" ] || { cat "$log" >&2; fail "spate cql did not report its port"; }
-  TUN=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^GLIBC_TUNABLES=//p')
+run_cql() {
+  # env execs spate: SERVER_PID is spate cql's pid
+  spawn_server "spate cql" "$CQL_LISTEN_RE" \
+    env "$@" "$SPATE" cql --listen 127.0.0.1:0 --data-dir "$TMP/cql.$RANDOM"
+  TUN=$(tr '\0' '\n' <"/proc/$SERVER_PID/environ" | sed -n 's/^GLIBC_TUNABLES=//p')
   [ -n "$TUN" ] || TUN=unset
-  ARGV0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)
+  ARGV0=$(tr '\0' '\n' <"/proc/$SERVER_PID/cmdline" | head -1)
   local out
-  out=$("$SPATE" cql --probe "127.0.0.1:$PORT" 2>&1) || fail "probe: $out"
-  kill "$pid"
-  wait "$pid" || fail "spate cql exited $? on SIGTERM"
+  out=$("$SPATE" cql --probe "127.0.0.1:$SERVER_PORT" 2>&1) || fail "probe: $out"
+  stop_server "spate cql" "$SERVER_PID" "$SERVER_LOG"
 }
 
 asan=0
@@ -49,20 +38,20 @@ case "$SPATE" in */asan/*) asan=1 ;; esac
 again=spate
 [ $asan = 1 ] && again=$SPATE
 
-start_cql X=1
+run_cql X=1
 want=glibc.malloc.hugetlb=1
 [ $asan = 1 ] && want=unset
 [ "$ARGV0" = "$again" ] && [ "$TUN" = "$want" ] ||
   fail "argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $again, $want)"
 ok "plain start: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN"
 
-start_cql GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
+run_cql GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
 user=glibc.malloc.mmap_threshold=1048576
 [ "$ARGV0" = "$again" ] && { [ "$TUN" = $user ] || { [ $asan = 0 ] && [ "$TUN" = $user:glibc.malloc.hugetlb=1 ]; }; } ||
   fail "argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $again, the user's tunable first)"
 ok "the user's tunables kept: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN"
 
-start_cql SPATE_CQL_HUGE_PAGES=0
+run_cql SPATE_CQL_HUGE_PAGES=0
 [ "$ARGV0" = "$SPATE" ] && [ "$TUN" = unset ] ||
   fail "SPATE_CQL_HUGE_PAGES=0: argv[0] $ARGV0, GLIBC_TUNABLES=$TUN (want $SPATE, unset)"
 ok "SPATE_CQL_HUGE_PAGES=0: not run again"

@@ -11,25 +11,6 @@ command -v node >/dev/null || fail "node is not installed"
 [ -d "$SPATE_SRC/tests/node/node_modules/cassandra-driver" ] ||
   fail "cassandra-driver is not installed: bash scripts/deps.sh test (npm install in tests/node)"
 
-# Starts `spate cql` on a free port with a fresh data directory and sets
-# CQL_PID, CQL (host:port), CQL_LOG.
-start_cql() {
-  CQL_LOG=$TMP/cql.$RANDOM.log
-  : >"$CQL_LOG"
-  "$SPATE" cql --listen 127.0.0.1:0 --data-dir "$TMP/cql-data" "$@" 2>"$CQL_LOG" &
-  CQL_PID=$!
-  STARTED_PIDS+=("$CQL_PID")
-  local port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|.*listening on 127.0.0.1:\([0-9]*\) (CQL.*|\1|p' "$CQL_LOG" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$CQL_PID" 2>/dev/null || { cat "$CQL_LOG" >&2; fail "spate cql exited at start"; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$CQL_LOG" >&2; fail "spate cql did not report its port"; }
-  CQL=127.0.0.1:$port
-}
-
 start_cql
 rc=0
 timeout 90 node "$SPATE_TESTLIB/cql_node.js" "$CQL" || rc=$?
@@ -38,8 +19,5 @@ if [ "$rc" != 0 ]; then
   tail -50 "$CQL_LOG" >&2
   fail "cassandra-driver checks (exit $rc)"
 fi
-kill -TERM "$CQL_PID"
-rc=0
-wait "$CQL_PID" || rc=$?
-[ "$rc" = 0 ] || { tail -50 "$CQL_LOG" >&2; fail "spate cql exit status after SIGTERM: $rc"; }
+stop_cql
 ok "clean shutdown"
