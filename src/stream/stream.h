@@ -44,6 +44,12 @@
 /* The CQL sink's default bound bytes per batch: Cassandra's
  * batch_size_warn_threshold (5 KiB; batches over 50 KiB it refuses). */
 #define SPATE_STREAM_CQL_BATCH_BYTES 5120
+/* How long a window's partial counts are kept by default: 7 days (the
+ * store's TTL; a partition idle for longer adds its count to a sum that no
+ * longer has the others'). */
+#define SPATE_STREAM_WINDOW_RETENTION_MS (INT64_C(7) * 86400000)
+/* Cassandra's largest TTL: 20 years. */
+#define SPATE_STREAM_MAX_TTL_S 630720000
 
 typedef struct {
     char **msgs;    /* owned, NUL-terminated */
@@ -219,6 +225,8 @@ typedef struct {
     int64_t hop_ms;       /* == size_ms for tumbling windows */
     int64_t watermark_ms; /* watermark = max event time seen - this; default 0 */
     int64_t lateness_ms;  /* a closed window still takes records this late; default 0 */
+    int64_t retention_ms; /* partial counts kept this long after they are written (their
+                             TTL), SPATE_STREAM_WINDOW_RETENTION_MS; 0 = for ever */
     const spate_stream_path_t **group_by;
     size_t ngroup_by;
     spate_stream_agg_t aggregate;

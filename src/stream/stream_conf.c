@@ -15,7 +15,7 @@
  *         delivery: {max_in_flight, retries, backoff_ms, backoff_max_ms,
  *                    commit_interval_ms}
  *         window: {type, time, size, hop, watermark_delay, allowed_lateness,
- *                  group_by, aggregate, sink}
+ *                  retention, group_by, aggregate, sink}
  *
  * Checking goes on after a problem wherever the rest still makes sense, so
  * one run of `spate validate` lists every mistake, each as
@@ -511,8 +511,8 @@ static void parse_window(lc_t *lc, const spate_conf_node_t *job, spate_stream_wi
     w->line = n->line;
     w->aggregate = SPATE_STREAM_AGG_COUNT;
     static const char *const known[] = {
-        "type",     "time",      "size", "hop", "watermark_delay", "allowed_lateness",
-        "group_by", "aggregate", "sink", NULL};
+        "type",      "time", "size",      "hop", "watermark_delay", "allowed_lateness", "group_by",
+        "aggregate", "sink", "retention", NULL};
     check_keys(lc, n, known);
     const char *time;
     if (get_str(lc, n, "time", true, &time))
@@ -551,6 +551,12 @@ static void parse_window(lc_t *lc, const spate_conf_node_t *job, spate_stream_wi
     }
     get_duration(lc, n, "watermark_delay", 0, &w->watermark_ms);
     get_duration(lc, n, "allowed_lateness", 0, &w->lateness_ms);
+    w->retention_ms = SPATE_STREAM_WINDOW_RETENTION_MS;
+    if (get_duration(lc, n, "retention", 0, &w->retention_ms) &&
+        (w->retention_ms / 1000 > SPATE_STREAM_MAX_TTL_S ||
+         (w->retention_ms > 0 && w->retention_ms < 1000)))
+        lerr(lc, spate_conf_get(n, "retention"),
+             "retention is a TTL: 0 (for ever) or 1s to 20 years (7300d)");
     const char **fields;
     size_t nfields;
     const spate_conf_node_t *gn = spate_conf_get(n, "group_by");

@@ -111,8 +111,12 @@
  *
  * Limits: results go to CQL only; a partition that stops receiving
  * records does not close its windows (its watermark stands still), so
- * sums that need its partials wait for its next record; the partials
- * table keeps one row per (window, group, partition) until deleted.
+ * sums that need its partials wait for its next record. The partials
+ * table holds one row per (window, group, partition), written with a TTL
+ * of `retention` (default 7 days; 0 keeps them): a partition that closes
+ * a window more than that after the others sums its partial with what is
+ * left of theirs, and the window's row keeps the larger of two incomplete
+ * sums.
  */
 #include "stream_window.h"
 #include "source.h" /* spate_json_dumps */
@@ -857,6 +861,8 @@ static spate_status_t wsink_open(srun_job_t *j, void **state, char *err, size_t 
                      "INSERT INTO %s." PARTIALS_TABLE
                      " (id, window_start, group_key, src, count) VALUES (?, ?, ?, ?, ?)",
                      ks);
+    if (s->wc->retention_ms > 0) /* whole seconds, at least one */
+        spate_buf_printf(&q, " USING TTL %lld", (long long)(s->wc->retention_ms / 1000));
     if (prepare(s, q.data, &s->pins, err, errlen) != SPATE_OK) goto fail;
     spate_buf_reset(&q);
     spate_buf_printf(

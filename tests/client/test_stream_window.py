@@ -32,7 +32,8 @@
 #       one is killed (-9) once a third is committed; the other two take
 #       its partitions over (loading their checkpoint rows) and the table
 #       == the counts computed here: each window's row is the sum of the
-#       partitions' partial counts, none lost or counted twice
+#       partitions' partial counts, none lost or counted twice; the
+#       partials carry the default retention (7 days) as their TTL
 #   Window.test_6_older_checkpoint_refused
 #       a checkpoint row in the older one-row-per-job format stops the job
 #       (exit 1) with an error naming the way out
@@ -486,12 +487,17 @@ class Window(unittest.TestCase):
                             + procs[0].log_text()[-3000:])
             s = self.cluster.connect()
             try:
-                srcs = {r.src for r in s.execute(
-                    "SELECT src FROM stats.spate_window_partials")
-                    if r.src.startswith(topic + "/")}
+                rows = [r for r in s.execute(
+                    "SELECT src, TTL(count) AS ttl FROM stats.spate_window_partials")
+                    if r.src.startswith(topic + "/")]
             finally:
                 s.shutdown()
+            srcs = {r.src for r in rows}
             self.assertEqual(srcs, {f"{topic}/{p}" for p in range(parts)})
+            # written with the default retention (7 days) as their TTL
+            ttls = {r.ttl for r in rows}
+            self.assertTrue(all(t is not None and 7 * 86400 - 600 < t <= 7 * 86400
+                                for t in ttls), ttls)
         finally:
             for p in procs:
                 p.stop()

@@ -323,6 +323,7 @@ static void test_every_setting(void **state) {
     assert_int_equal(j->window.hop_ms, 30000);
     assert_int_equal(j->window.watermark_ms, 0);
     assert_int_equal(j->window.lateness_ms, 0);
+    assert_int_equal(j->window.retention_ms, 7 * 86400000LL); /* the partials' default TTL */
     assert_int_equal(j->window.ngroup_by, 0);
     assert_int_equal(j->window.sink.kind, SPATE_STREAM_SINK_STDOUT);
     spate_stream_pipeline_free(p);
@@ -638,6 +639,13 @@ static void test_window_errors(void **state) {
                ONE("p.yaml:5: key 'hop': a tumbling window has no hop (its hop is its size)"));
     job_errors("      window: {type: hopping, time: t, size: 1m, sink: {stdout: {}}}\n",
                ONE("p.yaml:5: key 'type': a hopping window needs 'hop'"));
+    /* retention is the partials' TTL: whole seconds up to Cassandra's 20 years, or 0 */
+    job_errors("      window: {time: t, size: 1m, retention: 500ms, sink: {stdout: {}}}\n",
+               ONE("p.yaml:5: key 'retention': retention is a TTL: 0 (for ever) or 1s to 20 "
+                   "years (7300d)"));
+    job_errors("      window: {time: t, size: 1m, retention: 7301d, sink: {stdout: {}}}\n",
+               ONE("p.yaml:5: key 'retention': retention is a TTL: 0 (for ever) or 1s to 20 "
+                   "years (7300d)"));
     job_errors("      window: {time: t, size: 1m, sink: {}}\n",
                ONE("p.yaml:5: key 'sink': expected one of cql, postgres, file or stdout"));
     job_errors("      window: {time: t, size: 1m, group_by: [a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q],\n"
