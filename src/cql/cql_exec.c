@@ -2801,10 +2801,12 @@ static int32_t batch_checks(ex_t *x, const cql_dml_t *d, plan_t *plans) {
 }
 
 /* Cassandra's batch warnings (BatchStatement.verifyBatchSize and
- * verifyBatchType), written into the arena: a batch whose mutation is
- * over batch_size_warn_threshold (5 KiB), and an unlogged batch over more
- * than 10 partitions. The warnings go to the client with the Void answer
- * (and to the log, as Cassandra does). Returns how many. */
+ * verifyBatchType), written into the arena: a batch over more than one
+ * partition (Cassandra 3.6 on: a single mutation is never warned about)
+ * whose mutation is over batch_size_warn_threshold (5 KiB), and an
+ * unlogged batch over more than 10 partitions. The warnings go to the
+ * client with the Void answer (and to the log, as Cassandra does).
+ * Returns how many. */
 #define BATCH_WARN_BYTES 5120
 static uint16_t batch_warnings(ex_t *x, const cql_dml_t *d, const plan_t *plans,
                                spate_slice_t warn[2]) {
@@ -2812,7 +2814,28 @@ static uint16_t batch_warnings(ex_t *x, const cql_dml_t *d, const plan_t *plans,
     const cql_table_t *t = plans[0].t;
     char tables[300];
     snprintf(tables, sizeof tables, "%s.%s", t->ks->name, t->name);
-    size_t bytes = spate_cql_mutation_bytes(x->m);
+    /* Distinct partitions: (table, key) pairs compared pairwise among the
+     * first 256 statements, which bounds the cost of huge single-partition
+     * batches. */
+    uint32_t parts = 0;
+    for (uint32_t i = 0; i < d->n && i < 256; i++)
+        for (uint32_t k = 0; k < plans[i].npks; k++) {
+            const spate_slice_t *a = plans[i].pks + (size_t)k * plans[i].t->npk;
+            bool seen = false;
+            for (uint32_t j = 0; j <= i && !seen; j++)
+                for (uint32_t l = 0; l < plans[j].npks && !seen; l++) {
+                    if (j == i && l >= k) break;
+                    if (plans[j].t != plans[i].t) break;
+                    const spate_slice_t *b = plans[j].pks + (size_t)l * plans[j].t->npk;
+                    bool same = true;
+                    for (uint32_t c = 0; c < plans[i].t->npk && same; c++)
+                        same = a[c].len == b[c].len &&
+                               (a[c].len <= 0 || memcmp(a[c].p, b[c].p, (size_t)a[c].len) == 0);
+                    seen = same;
+                }
+            if (!seen) parts++;
+        }
+    size_t bytes = parts > 1 ? spate_cql_mutation_bytes(x->m) : 0;
     char *w;
     if (bytes > BATCH_WARN_BYTES && (w = spate_cql_arena_alloc(x->a, 512))) {
         snprintf(w, 512,
@@ -2820,37 +2843,15 @@ static uint16_t batch_warnings(ex_t *x, const cql_dml_t *d, const plan_t *plans,
                  tables, bytes, BATCH_WARN_BYTES, bytes - BATCH_WARN_BYTES);
         warn[n++] = (spate_slice_t){w, (int32_t)strlen(w)};
     }
-    if (d->batch_type == SPATE_CQL_BATCH_KIND_UNLOGGED) {
-        /* Distinct partitions, over Cassandra's threshold of 10
-         * (unlogged_batch_across_partitions_warn_threshold): (table, key)
-         * pairs compared pairwise among the first 256 statements, which
-         * bounds the cost of huge single-partition batches. */
-        uint32_t parts = 0;
-        for (uint32_t i = 0; i < d->n && i < 256; i++)
-            for (uint32_t k = 0; k < plans[i].npks; k++) {
-                const spate_slice_t *a = plans[i].pks + (size_t)k * plans[i].t->npk;
-                bool seen = false;
-                for (uint32_t j = 0; j <= i && !seen; j++)
-                    for (uint32_t l = 0; l < plans[j].npks && !seen; l++) {
-                        if (j == i && l >= k) break;
-                        if (plans[j].t != plans[i].t) break;
-                        const spate_slice_t *b = plans[j].pks + (size_t)l * plans[j].t->npk;
-                        bool same = true;
-                        for (uint32_t c = 0; c < plans[i].t->npk && same; c++)
-                            same = a[c].len == b[c].len &&
-                                   (a[c].len <= 0 || memcmp(a[c].p, b[c].p, (size_t)a[c].len) == 0);
-                        seen = same;
-                    }
-                if (!seen) parts++;
-            }
-        if (parts > 10 && (w = spate_cql_arena_alloc(x->a, 512))) {
-            snprintf(w, 512,
-                     "Unlogged batch covering %u partitions detected against table [%s]. You "
-                     "should use a logged batch for atomicity, or asynchronous writes for "
-                     "performance.",
-                     parts, tables);
-            warn[n++] = (spate_slice_t){w, (int32_t)strlen(w)};
-        }
+    /* over Cassandra's unlogged_batch_across_partitions_warn_threshold (10) */
+    if (d->batch_type == SPATE_CQL_BATCH_KIND_UNLOGGED && parts > 10 &&
+        (w = spate_cql_arena_alloc(x->a, 512))) {
+        snprintf(w, 512,
+                 "Unlogged batch covering %u partitions detected against table [%s]. You "
+                 "should use a logged batch for atomicity, or asynchronous writes for "
+                 "performance.",
+                 parts, tables);
+        warn[n++] = (spate_slice_t){w, (int32_t)strlen(w)};
     }
     for (uint16_t i = 0; i < n; i++)
         spate_log(SPATE_LOG_WARN, "cql", "%.*s", (int)warn[i].len, warn[i].p);

@@ -41,8 +41,9 @@
 #define SPATE_STREAM_DIAG_MAX 100 /* messages kept; the rest only counted */
 
 #define SPATE_STREAM_CQL_CONCURRENCY 512 /* the CQL sink's default requests in flight */
-/* The CQL sink's default bound bytes per batch: Cassandra's
- * batch_size_warn_threshold (5 KiB; batches over 50 KiB it refuses). */
+/* The CQL sink's default bound bytes per batch: a modest mutation (a
+ * dozen rows of the seed's size). Cassandra (3.6 on) does not warn about
+ * or refuse a single-partition batch for its size. At most 1 MiB. */
 #define SPATE_STREAM_CQL_BATCH_BYTES 5120
 /* How long a window's partial counts are kept by default: 7 days (the
  * store's TTL; a partition idle for longer adds its count to a sum that no

@@ -376,7 +376,7 @@ static void parse_cql_sink(lc_t *lc, const spate_conf_node_t *n, spate_stream_si
             lerr(lc, spate_conf_get(n, "timestamps"), "expected client or server, got '%s'", ts);
     }
     v = s->cql.batch_bytes;
-    get_i64(lc, n, "batch_bytes", 1, 16 << 20, &v);
+    get_i64(lc, n, "batch_bytes", 1, 1 << 20, &v);
     s->cql.batch_bytes = (int)v;
 }
 

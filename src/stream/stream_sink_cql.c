@@ -49,13 +49,22 @@
  * (the rows of a batch share one timestamp, so the later record must go
  * in a later request to win), and at the end of the turn (poll, flush). A
  * group of one row is a plain EXECUTE. The primary key comes from
- * system_schema.columns, asked once with the first statement; when it
- * cannot be read, or the table has no clustering columns (a partition is
- * one row, as in the seed's table: nothing to batch), records are not
- * parked at all but sent as they are written. A batch answered Invalid is split:
- * each of its rows is sent again alone at once (not counted as a try),
- * so only a bad row is dead-lettered; a batch that failed otherwise has
- * its rows retried one by one with backoff.
+ * system_schema.columns, asked with the first statement (again every
+ * KEYS_AGAIN_MS while the store does not answer); while it is unknown, or
+ * when the table has no clustering columns (a partition is one row, as in
+ * the seed's table: nothing to batch), records are not parked at all but
+ * sent as they are written — after the parked ones, which hold earlier
+ * timestamps. A batch answered Invalid is split: each of its rows is sent
+ * again alone at once (not counted as a try), so only a bad row is
+ * dead-lettered; a batch that failed otherwise has its rows retried one
+ * by one with backoff.
+ *
+ * Timestamps (client, the default): a request carries the time its
+ * record was written to the sink (µs, strictly increasing in this sink),
+ * a batch its latest row's, kept across retries; so the later record of a
+ * row wins whatever order its writes land in. That needs every later
+ * record of a row in a batch to be stamped after the batch: a same-row
+ * record seals the batch, and an unparked record sends every batch first.
  */
 #include "stream_run_int.h"
 #include "source.h" /* spate_json_dumps */
@@ -146,6 +155,7 @@ typedef struct csink {
      * 1 known, -1 unknown (no batches) */
     char **keys;
     int nkeys, npk, keys_state;
+    int64_t keys_again_ms;    /* keys_state 0 after a failed read: not asked before this */
     spate_cql_query_t *batch; /* scratch */
     cgroup_t *groups;         /* [GROUP_SLOTS] */
     uint32_t *used;           /* slots in use, in the order they were taken */
@@ -390,8 +400,11 @@ static bool sig_matches(const char *sig, json_t *v) {
 
 /* Reads the table's primary key columns from system_schema.columns
  * (Cassandra's and spate cql's): partition key columns, then clustering
- * ones, each by position. keys_state -1 (no batches) when they cannot be
- * read or there are no clustering columns. */
+ * ones, each by position. keys_state -1 (no batches) when the store
+ * answers but they cannot be had (no such table there, no clustering
+ * columns); 0 again, to be asked KEYS_AGAIN_MS later, when it did not
+ * answer. */
+#define KEYS_AGAIN_MS 10000
 static void load_keys(csink_t *s) {
     const spate_stream_sink_conf_t *sc = &s->j->conf->sink;
     s->keys_state = -1;
@@ -404,11 +417,19 @@ static void load_keys(csink_t *s) {
     for (const char *c = sc->cql.table; *c; c++) spate_buf_putc(&s->text, (char)tolower(*c));
     spate_buf_puts(&s->text, "'");
     spate_cql_answer_t *a = NULL;
-    if (spate_cql_client_query(s->cl, s->text.data, &a) != SPATE_OK) {
+    spate_status_t st = spate_cql_client_query(s->cl, s->text.data, &a);
+    if (st != SPATE_OK) {
+        bool again = st != SPATE_ERR; /* no answer (an ERROR answer is for good) */
         spate_log(SPATE_LOG_WARN, LOGC,
-                  "job %s: cannot read the primary key of %s.%s (%s): rows are sent one by one",
-                  s->j->conf->name, sc->cql.keyspace, sc->cql.table, spate_cql_client_error(s->cl));
+                  "job %s: cannot read the primary key of %s.%s (%s): rows are sent one by "
+                  "one%s",
+                  s->j->conf->name, sc->cql.keyspace, sc->cql.table, spate_cql_client_error(s->cl),
+                  again ? " until it can be read (asked again in 10 s)" : "");
         spate_cql_answer_free(a);
+        if (again) {
+            s->keys_state = 0;
+            s->keys_again_ms = spate_mono_ms() + KEYS_AGAIN_MS;
+        }
         return;
     }
     int32_t n = spate_cql_answer_rows(a);
@@ -469,8 +490,8 @@ static void load_keys(csink_t *s) {
 /* t's markers of the primary key columns, when it binds all of them (a
  * statement without one is refused by the store: its rows go alone). */
 static void stmt_keys(csink_t *s, cstmt_t *t) {
-    if (s->keys_state == 0) load_keys(s);
-    if (s->keys_state < 0) return;
+    if (s->keys_state == 0 && spate_mono_ms() >= s->keys_again_ms) load_keys(s);
+    if (s->keys_state <= 0) return;
     int *m = spate_xmalloc((size_t)s->nkeys * sizeof *m);
     for (int i = 0; i < s->nkeys; i++) {
         if ((m[i] = spate_cql_prepared_param_index(t->p, s->keys[i])) < 0) {
@@ -904,13 +925,18 @@ static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m,
     char reason[300];
     bool io = false;
     cstmt_t *t = stmt_for(s, value, &io, reason, sizeof reason);
+    bool batched = t && t->keym;
+    /* A record sent unparked (a statement without the key, none prepared
+     * yet) takes a later timestamp than every parked one: they go first,
+     * or a batch stamped later than it could hold an earlier record of its
+     * row. Before the bind: sending binds the statements' queries. */
+    if (!batched) groups_send(s);
     if ((!t && !io) || (t && !bind_json(s, t, value, reason, sizeof reason))) {
         srun_fail(s->j, tok, reason, m->key, m->key ? m->key_len : 0, m->payload,
                   m->payload ? m->len : 0);
         return;
     }
     uint32_t gklen = 0;
-    bool batched = t && t->keym;
     if (batched) record_keys(s, t, &gklen);
     creq_t *r = req_new(s, tok, m, t, batched ? &s->key : NULL, gklen);
     if (!t) { /* no statement yet (the store is away): try again later */
@@ -932,6 +958,11 @@ static void csink_flush(void *state) { groups_send(state); }
 static void csink_poll(void *state, int timeout_ms) {
     csink_t *s = state;
     groups_send(s); /* the turn's writes are over */
+    if (s->batch && s->keys_state == 0 && s->nstmts && spate_mono_ms() >= s->keys_again_ms) {
+        load_keys(s); /* the last read got no answer: the statements so far batch now */
+        for (int i = 0; i < s->nstmts && s->keys_state > 0; i++)
+            if (!s->stmts[i].keym) stmt_keys(s, &s->stmts[i]);
+    }
     if (s->nretry) {
         int64_t now = spate_mono_ms();
         creq_t *due = NULL, **pp = &s->retry_head;

@@ -47,11 +47,14 @@ spawn_server() {
   fail "$what did not report its port"
 }
 
-# stop_server WHAT PID LOG: SIGTERM, and the exit status must be 0.
+# stop_server WHAT PID LOG: SIGTERM, and the exit status must be 0. The
+# pid leaves STARTED_PIDS (reaped: it may be reused by then).
 stop_server() {
   kill -TERM "$2"
-  local rc=0
+  local rc=0 p kept=()
   wait "$2" || rc=$?
+  for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$2" ] || kept+=("$p"); done
+  STARTED_PIDS=("${kept[@]}")
   [ "$rc" = 0 ] || { cat "$3" >&2; fail "$1 exit status after SIGTERM: $rc"; }
 }
 

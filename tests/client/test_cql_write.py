@@ -381,8 +381,13 @@ class Writes(unittest.TestCase):
         self.assertEqual(len(w), 1)
         self.assertRegex(w[0], r"^Batch for \[w\.bw\] is of size \d+, exceeding specified "
                                r"threshold of 5120 by \d+\.$")
+        b = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for i in range(3):  # over 5 KiB but one partition: never warned about (Cassandra 3.6 on)
+            b.add(ins, (0, "z" * 3000))
+        self.assertEqual(warnings(b), [])
         self.assertEqual(self.one("SELECT count(*) FROM bw").count, 12)
-        log("batch warnings: unlogged over 10 partitions, size over 5 KiB")
+        log("batch warnings: unlogged over 10 partitions, size over 5 KiB over partitions "
+            "(none for one partition)")
 
     # ---- functions, truncate, errors ----
 

@@ -496,7 +496,7 @@ class Window(unittest.TestCase):
             self.assertEqual(srcs, {f"{topic}/{p}" for p in range(parts)})
             # written with the default retention (7 days) as their TTL
             ttls = {r.ttl for r in rows}
-            self.assertTrue(all(t is not None and 7 * 86400 - 600 < t <= 7 * 86400
+            self.assertTrue(all(t is not None and 7 * 86400 - 3600 < t <= 7 * 86400
                                 for t in ttls), ttls)
         finally:
             for p in procs:

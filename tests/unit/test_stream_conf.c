@@ -228,21 +228,24 @@ static const char full_yaml[] =
     "        aggregate: count\n"        /* 41 */
     "        sink: {cql: {contact_points: [a, 'b:9043'], keyspace: w, table: per_min, "
     "create: yes, consistency: QUORUM, concurrency: 1, batch_rows: 1, batch_bytes: 2048, "
-    "timestamps: server}}\n"                                          /* 42 */
-    "    - name: files\n"                                             /* 43 */
-    "      source: {kafka: {topics: [x], start: latest}}\n"           /* 44 */
-    "      sink: {file: {path: /tmp/out.jsonl}}\n"                    /* 45 */
-    "    - name: copy\n"                                              /* 46 */
-    "      source: {kafka: {topics: [x], start: \"2024-01-01\"}}\n"   /* 47 */
-    "      sink: {postgres: {url: 'host=x', table: t, mode: copy}}\n" /* 48 */
-    "    - name: windowed\n"                                          /* 49 */
-    "      source: {kafka: {topics: [x]}}\n"                          /* 50 */
-    "      window: {time: ts, size: 30s, sink: {stdout: {}}}\n";      /* 51 */
+    "timestamps: server}}\n"                                                  /* 42 */
+    "    - name: files\n"                                                     /* 43 */
+    "      source: {kafka: {topics: [x], start: latest}}\n"                   /* 44 */
+    "      sink: {file: {path: /tmp/out.jsonl}}\n"                            /* 45 */
+    "    - name: copy\n"                                                      /* 46 */
+    "      source: {kafka: {topics: [x], start: \"2024-01-01\"}}\n"           /* 47 */
+    "      sink: {postgres: {url: 'host=x', table: t, mode: copy}}\n"         /* 48 */
+    "    - name: windowed\n"                                                  /* 49 */
+    "      source: {kafka: {topics: [x]}}\n"                                  /* 50 */
+    "      window: {time: ts, size: 30s, sink: {stdout: {}}}\n"               /* 51 */
+    "    - name: kept\n"                                                      /* 52 */
+    "      source: {kafka: {topics: [x]}}\n"                                  /* 53 */
+    "      window: {time: ts, size: 1h, retention: 0, sink: {stdout: {}}}\n"; /* 54 */
 
 static void test_every_setting(void **state) {
     (void)state;
     spate_stream_pipeline_t *p = load_ok(full_yaml);
-    assert_int_equal(spate_stream_pipeline_njobs(p), 4);
+    assert_int_equal(spate_stream_pipeline_njobs(p), 5);
     const spate_stream_job_t *j = spate_stream_pipeline_job(p, 0);
     assert_string_equal(j->name, "users.pg-1");
     assert_int_equal(j->line, 11);
@@ -326,6 +329,8 @@ static void test_every_setting(void **state) {
     assert_int_equal(j->window.retention_ms, 7 * 86400000LL); /* the partials' default TTL */
     assert_int_equal(j->window.ngroup_by, 0);
     assert_int_equal(j->window.sink.kind, SPATE_STREAM_SINK_STDOUT);
+    /* retention 0: partials kept until deleted (no TTL) */
+    assert_int_equal(spate_stream_pipeline_find(p, "kept")->window.retention_ms, 0);
     spate_stream_pipeline_free(p);
 }
 
@@ -524,7 +529,7 @@ static void test_sink_errors(void **state) {
                    "p.yaml:10: key 'concurrency': 0 is out of range [1, 32767]",
                    "p.yaml:11: key 'batch_rows': expected an integer, got 'lots'",
                    "p.yaml:13: key 'timestamps': expected client or server, got 'sometimes'",
-                   "p.yaml:14: key 'batch_bytes': 0 is out of range [1, 16777216]", NULL});
+                   "p.yaml:14: key 'batch_bytes': 0 is out of range [1, 1048576]", NULL});
     job_errors("      sink: {postgres: {url: x, table: 'a.b.c', mode: merge}}\n",
                (const char *const[]){
                    "p.yaml:5: key 'table': 'a.b.c' is not a table name (name or schema.name)",
