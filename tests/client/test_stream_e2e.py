@@ -49,6 +49,9 @@
 #       every row is stored with its last record's value, and rows with a
 #       null clustering value (their batch refused as Invalid, then each
 #       row sent alone) are the only dead letters
+#   Stream.test_12_batch_bytes
+#       the same with batch_bytes 70 (two of these rows, never three):
+#       every batch holds two rows
 #
 # Every server runs from $SPATE on a free loopback port with its data under
 # a temp dir and is stopped by pid (tearDownModule kills what is left).
@@ -616,17 +619,17 @@ class Stream(unittest.TestCase):
         log(f"commit_interval_ms 20 s: caught up and committed {took:.1f} s after start, "
             "and again after more records")
 
-    def test_11_partition_batches(self):
-        """Rows of one partition go as unlogged batches of up to batch_rows;
-        a later record of a row already in a batch goes in a later request
-        (and wins); a batch refused as Invalid is split, so only its bad
-        rows are dead-lettered."""
-        topic = "readings"
+    def readings_job(self, topic, cql):
+        """Rows of 12 partitions of a table with a clustering column, some
+        written twice, three with a null clustering value, through a job
+        with the CQL sink settings CQL: (batches, rows in batches) from
+        /metrics, after checking every row holds its last record's value
+        and the bad rows alone are dead-lettered."""
         s = self.session_cluster.connect()
         try:
             s.execute("CREATE KEYSPACE IF NOT EXISTS spark_streams WITH replication = "
                       "{'class': 'SimpleStrategy', 'replication_factor': '1'}")
-            s.execute("CREATE TABLE spark_streams.readings (sensor text, day int, seq int, "
+            s.execute(f"CREATE TABLE spark_streams.{topic} (sensor text, day int, seq int, "
                       "v text, PRIMARY KEY ((sensor, day), seq))")
         finally:
             s.shutdown()
@@ -646,9 +649,9 @@ class Stream(unittest.TestCase):
             rec = {"sensor": "s1", "day": 1, "seq": None, "v": f"bad{k}"}
             bad.append(rec)
             msgs.insert(100 + 200 * k, (b"s1", json.dumps(rec).encode()))
-        path = self.one_partition_job(topic, """      dead_letter: {topic: readings_dlq}
-      delivery: {commit_interval_ms: 200}
-""", table="readings", cql="batch_rows: 8")
+        path = self.one_partition_job(topic, f"""      dead_letter: {{topic: {topic}_dlq}}
+      delivery: {{commit_interval_ms: 200}}
+""", table=topic, cql=cql)
         self.produce(topic, msgs)
         mport = free_port()
         proc = Processor(path, ["--metrics", f"127.0.0.1:{mport}"])
@@ -661,19 +664,12 @@ class Stream(unittest.TestCase):
         text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5) \
             .read().decode()
         proc.stop()
-        batches = int(re.search(r'spate_stream_sink_batches_total\{job="readings"\} (\d+)',
-                                text).group(1))
-        batched = int(re.search(r'spate_stream_sink_batched_rows_total\{job="readings"\} (\d+)',
-                                text).group(1))
-        # most rows went in batches of 2..8 rows
-        self.assertGreater(batches, 0, text)
-        self.assertGreaterEqual(batched, 2 * batches)
-        self.assertLessEqual(batched, 8 * batches)
-        self.assertGreater(batched, len(msgs) // 2)
+        counts = [int(re.search(r'spate_stream_sink_%s_total\{job="%s"\} (\d+)' % (f, topic),
+                                text).group(1)) for f in ("batches", "batched_rows")]
         s = self.session_cluster.connect()
         try:
             got = {(r.sensor, r.day, r.seq): r.v
-                   for r in s.execute("SELECT sensor, day, seq, v FROM spark_streams.readings")}
+                   for r in s.execute(f"SELECT sensor, day, seq, v FROM spark_streams.{topic}")}
         finally:
             s.shutdown()
         # (with `timestamps: server` one row kept its first value: the rows
@@ -686,10 +682,30 @@ class Stream(unittest.TestCase):
                          sorted(b["v"] for b in bad))
         for m in dead:
             self.assertIn("null", dict(m.headers())["spate.error"].decode())
-        log(f"{len(want)} rows of 12 partitions: {batched} of them in {batches} unlogged "
-            f"batches; rows written twice hold the later value; {len(bad)} rows with a null "
-            "clustering value dead-lettered alone")
+        log(f"{topic} ({cql}): {len(want)} rows of 12 partitions, {counts[1]} of them in "
+            f"{counts[0]} unlogged batches; rows written twice hold the later value; "
+            f"{len(bad)} rows with a null clustering value dead-lettered alone")
+        return counts
 
+    def test_11_partition_batches(self):
+        """Rows of one partition go as unlogged batches of up to batch_rows;
+        a later record of a row already in a batch goes in a later request
+        (and wins); a batch refused as Invalid is split, so only its bad
+        rows are dead-lettered."""
+        batches, batched = self.readings_job("readings", "batch_rows: 8")
+        # most rows went in batches of 2..8 rows
+        self.assertGreater(batches, 0)
+        self.assertGreaterEqual(batched, 2 * batches)
+        self.assertLessEqual(batched, 8 * batches)
+        self.assertGreater(batched, 600 // 2)
+
+    def test_12_batch_bytes(self):
+        """batch_bytes closes a batch: rows here bind 26 to 34 bytes each
+        (values with their 4-byte lengths), so 70 bytes hold two, never
+        three."""
+        batches, batched = self.readings_job("readings_small", "batch_bytes: 70")
+        self.assertGreater(batches, 0)
+        self.assertEqual(batched, 2 * batches)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
