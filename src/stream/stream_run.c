@@ -306,6 +306,18 @@ static rd_kafka_t *dlq_new(srun_job_t *j, char *err, size_t errlen) {
 /* Commits, draining and rebalances                                    */
 /* ------------------------------------------------------------------ */
 
+/* A commit of `asked` failed: forget what was asked for, so the next
+ * commit asks again (not before the interval: job_loop's commits when
+ * caught up wait for it). */
+static void commit_forget(srun_job_t *j, const rd_kafka_topic_partition_list_t *asked) {
+    j->commit_failed_ms = spate_mono_ms();
+    for (int i = 0; asked && i < asked->cnt; i++)
+        for (size_t k = 0; k < j->nparts; k++)
+            if (j->parts[k]->partition == asked->elems[i].partition &&
+                !strcmp(j->parts[k]->topic, asked->elems[i].topic))
+                j->parts[k]->committed = -1;
+}
+
 /* Commits the commit point of every partition in `only` (NULL: every
  * assigned one) that moved since the last commit. */
 static void commit(srun_job_t *j, const rd_kafka_topic_partition_list_t *only, bool sync) {
@@ -328,11 +340,7 @@ static void commit(srun_job_t *j, const rd_kafka_topic_partition_list_t *only, b
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
             spate_log(SPATE_LOG_WARN, LOGC, "job %s: commit: %s", j->conf->name,
                       rd_kafka_err2str(e));
-            /* not committed: ask again at the next commit (as offset_commit_cb
-             * does for a failure reported later) */
-            for (int k = 0; k < l->cnt; k++)
-                part_get(j, l->elems[k].topic, l->elems[k].partition)->committed = -1;
-            j->commit_failed_ms = spate_mono_ms();
+            commit_forget(j, l); /* refused at once; offset_commit_cb: later */
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
@@ -355,14 +363,7 @@ static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         spate_log(SPATE_LOG_WARN, LOGC, "job %s: offset commit failed: %s", j->conf->name,
                   rd_kafka_err2str(e));
-        /* Forget what we asked for, so the next commit asks again (not
-         * before the interval: job_loop's commits when caught up wait). */
-        j->commit_failed_ms = spate_mono_ms();
-        for (int i = 0; offsets && i < offsets->cnt; i++)
-            for (size_t k = 0; k < j->nparts; k++)
-                if (j->parts[k]->partition == offsets->elems[i].partition &&
-                    !strcmp(j->parts[k]->topic, offsets->elems[i].topic))
-                    j->parts[k]->committed = -1;
+        commit_forget(j, offsets);
     }
 }
 

@@ -311,71 +311,61 @@ static void req_retry(creq_t *r, const char *reason) {
     retry_push(r, spate_mono_ms() + delay);
 }
 
-static bool retryable(int32_t code) {
-    /* Invalid (0x2200) is the record's fault: it goes to the DLQ. The
-     * rest — Unavailable, Overloaded, IsBootstrapping, timeouts, server
-     * errors, and configuration problems an operator may fix — are
-     * retried. */
-    return code != 0x2200;
+typedef enum { ANS_STORED, ANS_RETRY, ANS_REFUSED } ans_t;
+
+/* What an answer means for the rows of its request (reason set unless
+ * stored); frees a. Invalid (0x2200) is the record's fault; the rest —
+ * timeouts, lost connections, Unavailable, Overloaded, IsBootstrapping,
+ * server errors, and configuration problems an operator may fix — are
+ * worth another try. */
+static ans_t answer_outcome(spate_status_t st, spate_cql_answer_t *a, char *reason, size_t rlen) {
+    if (st != SPATE_OK) {
+        snprintf(reason, rlen, "%s",
+                 st == SPATE_ETIMEDOUT ? "request timed out" : "connection lost");
+        return ANS_RETRY;
+    }
+    ans_t out = ANS_STORED;
+    if (spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
+        char text[256];
+        spate_cql_answer_error_text(a, text, sizeof text);
+        snprintf(reason, rlen, "cql sink: %s", text);
+        out = spate_cql_answer_error_code(a) == 0x2200 ? ANS_REFUSED : ANS_RETRY;
+    }
+    spate_cql_answer_free(a);
+    return out;
+}
+
+/* r stored: settled, its latency from its first write. */
+static void req_stored(creq_t *r, int64_t now_ns) {
+    r->s->j->c.out++;
+    srun_ack(r->s->j, r->tok, now_ns - r->start_ns);
+    req_free(r);
 }
 
 static void on_answer(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     creq_t *r = ctx;
     char reason[300];
-    if (st != SPATE_OK) {
-        snprintf(reason, sizeof reason, "%s",
-                 st == SPATE_ETIMEDOUT ? "request timed out" : "connection lost");
-        req_retry(r, reason);
-        return;
+    switch (answer_outcome(st, a, reason, sizeof reason)) {
+    case ANS_STORED: req_stored(r, spate_mono_ns()); break;
+    case ANS_RETRY: req_retry(r, reason); break;
+    case ANS_REFUSED: req_fail(r, reason); break;
     }
-    if (spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
-        int32_t code = spate_cql_answer_error_code(a);
-        char text[256];
-        spate_cql_answer_error_text(a, text, sizeof text);
-        spate_cql_answer_free(a);
-        snprintf(reason, sizeof reason, "cql sink: %s", text);
-        if (retryable(code))
-            req_retry(r, reason);
-        else
-            req_fail(r, reason);
-        return;
-    }
-    spate_cql_answer_free(a);
-    r->s->j->c.out++;
-    srun_ack(r->s->j, r->tok, spate_mono_ns() - r->start_ns);
-    req_free(r);
 }
 
 /* The answer to a batch: every row of it (head and its next chain) is
- * settled, or tried again alone. */
+ * settled, or tried again alone — a refusal (Invalid) may be one row's
+ * fault, or the batch's size: each row alone finds out which. */
 static void on_batch(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     creq_t *head = ctx;
-    csink_t *s = head->s;
     char reason[300] = "";
-    bool ok = false, split = false;
-    if (st != SPATE_OK) {
-        snprintf(reason, sizeof reason, "%s",
-                 st == SPATE_ETIMEDOUT ? "request timed out" : "connection lost");
-    } else if (spate_cql_answer_kind(a) == SPATE_CQL_ANSWER_ERROR) {
-        char text[256];
-        spate_cql_answer_error_text(a, text, sizeof text);
-        snprintf(reason, sizeof reason, "cql sink: %s", text);
-        /* Invalid may be one row's fault (or the batch's size): each row
-         * alone finds out which */
-        split = !retryable(spate_cql_answer_error_code(a));
-    } else {
-        ok = true;
-    }
-    spate_cql_answer_free(a);
+    ans_t out = answer_outcome(st, a, reason, sizeof reason);
     int64_t now_ns = spate_mono_ns(), now_ms = spate_mono_ms();
     for (creq_t *r = head, *next; r; r = next) {
         next = r->next;
         r->next = NULL;
-        if (ok) {
-            s->j->c.out++;
-            srun_ack(s->j, r->tok, now_ns - r->start_ns);
-            req_free(r);
-        } else if (split) {
+        if (out == ANS_STORED) {
+            req_stored(r, now_ns);
+        } else if (out == ANS_REFUSED) {
             r->tries--; /* the split is not a try of the row */
             retry_push(r, now_ms);
         } else {
