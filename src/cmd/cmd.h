@@ -40,6 +40,15 @@ bool spate_cmd_int_opt(const char *cmd, const char *opt, const char *val, int64_
                        int64_t *out);
 bool spate_cmd_double_opt(const char *cmd, const char *opt, const char *val, double min, double max,
                           double *out);
+/* A server's config file (broker, cql, randomuser): loads path into
+ * *conf, checks its top-level keys (section and log_level), applies
+ * log_level, checks the section's keys against keys (NULL-terminated)
+ * and reads its `listen` into *listen when present. *m is the section
+ * (NULL when the file has none). EINVAL with *err saying where and why.
+ * *conf is freed by the caller (spate_conf_free) either way. */
+spate_status_t spate_cmd_server_conf(spate_conf_t *conf, const char *path, const char *section,
+                                     const char *const *keys, spate_net_addr_t *listen,
+                                     const spate_conf_node_t **m, spate_conf_err_t *err);
 /* Handles --log-level and --log-file for every subcommand; returns false
  * after reporting an error. */
 bool spate_cmd_log_opt(const char *cmd, const char *opt, const char *val);

@@ -71,7 +71,6 @@ static bool set_advertise(spate_kafka_conf_t *c, const char *v) {
 }
 
 static bool load_config(const char *path, spate_kafka_conf_t *c) {
-    static const char *const top_keys[] = {"broker", "log_level", NULL};
     static const char *const keys[] = {"listen",
                                        "advertise",
                                        "data_dir",
@@ -94,29 +93,9 @@ static bool load_config(const char *path, spate_kafka_conf_t *c) {
     bool ok = false;
     const char *s = NULL;
     int64_t v;
-    if (spate_conf_load_file(&conf, path, &err) != SPATE_OK) goto out;
-    if (spate_conf_check_keys(&conf, conf.root, top_keys, &err) != SPATE_OK) goto out;
-    if (spate_conf_get_str(&conf, conf.root, "log_level", &s, &err) == SPATE_EINVAL) goto out;
-    if (s) {
-        spate_log_level_t l;
-        if (spate_log_level_parse(s, &l) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(conf.root, "log_level"), &err,
-                              "expected debug, info, warn, error or off, got '%s'", s);
-            goto out;
-        }
-        spate_log_set_level(l);
-    }
-    const spate_conf_node_t *m = spate_conf_get(conf.root, "broker");
-    if (spate_conf_check_keys(&conf, m, keys, &err) != SPATE_OK) goto out;
-    s = NULL;
-    if (spate_conf_get_str(&conf, m, "listen", &s, &err) == SPATE_EINVAL) goto out;
-    if (s) {
-        char aerr[256];
-        if (spate_net_addr_parse(s, &c->listen, aerr, sizeof aerr) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(m, "listen"), &err, "%s", aerr);
-            goto out;
-        }
-    }
+    const spate_conf_node_t *m;
+    if (spate_cmd_server_conf(&conf, path, "broker", keys, &c->listen, &m, &err) != SPATE_OK)
+        goto out;
     s = NULL;
     if (spate_conf_get_str(&conf, m, "advertise", &s, &err) == SPATE_EINVAL) goto out;
     if (s && !set_advertise(c, s)) goto out_quiet;

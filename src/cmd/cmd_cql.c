@@ -128,7 +128,6 @@ static bool commitlog_mode(const char *s, spate_cql_conf_t *c) {
 }
 
 static bool load_config(const char *path, spate_cql_conf_t *c) {
-    static const char *const top_keys[] = {"cql", "log_level", NULL};
     static const char *const keys[] = {"listen",
                                        "data_dir",
                                        "cluster_name",
@@ -146,29 +145,8 @@ static bool load_config(const char *path, spate_cql_conf_t *c) {
     bool ok = false;
     const char *s = NULL;
     int64_t v;
-    if (spate_conf_load_file(&conf, path, &err) != SPATE_OK) goto out;
-    if (spate_conf_check_keys(&conf, conf.root, top_keys, &err) != SPATE_OK) goto out;
-    if (spate_conf_get_str(&conf, conf.root, "log_level", &s, &err) == SPATE_EINVAL) goto out;
-    if (s) {
-        spate_log_level_t l;
-        if (spate_log_level_parse(s, &l) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(conf.root, "log_level"), &err,
-                              "expected debug, info, warn, error or off, got '%s'", s);
-            goto out;
-        }
-        spate_log_set_level(l);
-    }
-    const spate_conf_node_t *m = spate_conf_get(conf.root, "cql");
-    if (spate_conf_check_keys(&conf, m, keys, &err) != SPATE_OK) goto out;
-    s = NULL;
-    if (spate_conf_get_str(&conf, m, "listen", &s, &err) == SPATE_EINVAL) goto out;
-    if (s) {
-        char aerr[256];
-        if (spate_net_addr_parse(s, &c->listen, aerr, sizeof aerr) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(m, "listen"), &err, "%s", aerr);
-            goto out;
-        }
-    }
+    const spate_conf_node_t *m;
+    if (spate_cmd_server_conf(&conf, path, "cql", keys, &c->listen, &m, &err) != SPATE_OK) goto out;
     s = NULL;
     if (spate_conf_get_str(&conf, m, "data_dir", &s, &err) == SPATE_EINVAL) goto out;
     if (s) snprintf(c->data_dir, sizeof c->data_dir, "%s", s);

@@ -65,7 +65,6 @@ static bool parse_latency(const char *v, spate_ru_server_conf_t *c) {
 
 /* Applies the `randomuser:` section of a config file. */
 static bool load_config(const char *path, spate_ru_server_conf_t *c) {
-    static const char *const top_keys[] = {"randomuser", "log_level", NULL};
     static const char *const keys[] = {"listen", "threads", "faults", NULL};
     static const char *const fault_keys[] = {"latency_ms",   "latency_max_ms", "error_rate",
                                              "error_status", "rate_limit",     "rate_window_s",
@@ -73,33 +72,11 @@ static bool load_config(const char *path, spate_ru_server_conf_t *c) {
     spate_conf_t conf;
     spate_conf_err_t err;
     bool ok = false;
-    if (spate_conf_load_file(&conf, path, &err) != SPATE_OK) goto out;
-    const spate_conf_node_t *root = conf.root;
-    if (spate_conf_check_keys(&conf, root, top_keys, &err) != SPATE_OK) goto out;
-    const char *lvl = NULL;
-    if (spate_conf_get_str(&conf, root, "log_level", &lvl, &err) == SPATE_EINVAL) goto out;
-    if (lvl) {
-        spate_log_level_t l;
-        if (spate_log_level_parse(lvl, &l) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(root, "log_level"), &err,
-                              "expected debug, info, warn, error or off, got '%s'", lvl);
-            goto out;
-        }
-        spate_log_set_level(l);
-    }
-    const spate_conf_node_t *ru = spate_conf_get(root, "randomuser");
-    if (spate_conf_check_keys(&conf, ru, keys, &err) != SPATE_OK) goto out;
-    const char *listen = NULL;
     int64_t v;
     double d;
-    if (spate_conf_get_str(&conf, ru, "listen", &listen, &err) == SPATE_EINVAL) goto out;
-    if (listen) {
-        char aerr[256];
-        if (spate_net_addr_parse(listen, &c->listen, aerr, sizeof aerr) != SPATE_OK) {
-            spate_conf_errorf(&conf, spate_conf_get(ru, "listen"), &err, "%s", aerr);
-            goto out;
-        }
-    }
+    const spate_conf_node_t *ru;
+    if (spate_cmd_server_conf(&conf, path, "randomuser", keys, &c->listen, &ru, &err) != SPATE_OK)
+        goto out;
 #define GET_INT(map, key, lo, hi, field)                                                           \
     switch (spate_conf_get_i64(&conf, map, key, lo, hi, &v, &err)) {                               \
     case SPATE_OK: field = (int)v; break;                                                          \

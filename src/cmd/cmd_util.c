@@ -1,5 +1,5 @@
 /*
- * cmd_util.c — option parsing helpers shared by the subcommands.
+ * cmd_util.c — option and config-file helpers shared by the subcommands.
  */
 #include "cmd.h"
 
@@ -35,6 +35,39 @@ bool spate_cmd_double_opt(const char *cmd, const char *opt, const char *val, dou
     }
     spate_cmd_usage_error(cmd, "%s: '%s' is not a number from %g to %g", opt, val, min, max);
     return false;
+}
+
+spate_status_t spate_cmd_server_conf(spate_conf_t *conf, const char *path, const char *section,
+                                     const char *const *keys, spate_net_addr_t *listen,
+                                     const spate_conf_node_t **m, spate_conf_err_t *err) {
+    const char *const top_keys[] = {section, "log_level", NULL};
+    *m = NULL;
+    if (spate_conf_load_file(conf, path, err) != SPATE_OK) return SPATE_EINVAL;
+    if (spate_conf_check_keys(conf, conf->root, top_keys, err) != SPATE_OK) return SPATE_EINVAL;
+    const char *s = NULL;
+    if (spate_conf_get_str(conf, conf->root, "log_level", &s, err) == SPATE_EINVAL)
+        return SPATE_EINVAL;
+    if (s) {
+        spate_log_level_t l;
+        if (spate_log_level_parse(s, &l) != SPATE_OK) {
+            spate_conf_errorf(conf, spate_conf_get(conf->root, "log_level"), err,
+                              "expected debug, info, warn, error or off, got '%s'", s);
+            return SPATE_EINVAL;
+        }
+        spate_log_set_level(l);
+    }
+    *m = spate_conf_get(conf->root, section);
+    if (spate_conf_check_keys(conf, *m, keys, err) != SPATE_OK) return SPATE_EINVAL;
+    s = NULL;
+    if (spate_conf_get_str(conf, *m, "listen", &s, err) == SPATE_EINVAL) return SPATE_EINVAL;
+    if (s) {
+        char aerr[256];
+        if (spate_net_addr_parse(s, listen, aerr, sizeof aerr) != SPATE_OK) {
+            spate_conf_errorf(conf, spate_conf_get(*m, "listen"), err, "%s", aerr);
+            return SPATE_EINVAL;
+        }
+    }
+    return SPATE_OK;
 }
 
 bool spate_cmd_log_opt(const char *cmd, const char *opt, const char *val) {

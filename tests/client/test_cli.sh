@@ -68,6 +68,20 @@ expect_text err "$TMP/syntax.yaml:" "syntax error names the file"
 expect_exit 2 "missing config file" -- "$SPATE" randomuser --config "$TMP/none.yaml"
 expect_text err "cannot open" "missing file explained"
 
+# The three servers read their files' common part (log_level, the
+# section's keys, listen) alike: each error names file:line and the key
+for srv in randomuser broker cql; do
+  printf 'log_level: loud\n%s:\n  listen: 127.0.0.1:0\n' "$srv" >"$TMP/common.yaml"
+  expect_exit 2 "$srv: bad log_level in the file" -- "$SPATE" "$srv" --config "$TMP/common.yaml"
+  expect_text err "$TMP/common.yaml:1: key 'log_level': expected debug" "$srv: log_level named"
+  printf '%s:\n  listen: nowhere\n' "$srv" >"$TMP/common.yaml"
+  expect_exit 2 "$srv: bad listen in the file" -- "$SPATE" "$srv" --config "$TMP/common.yaml"
+  expect_text err "$TMP/common.yaml:2: key 'listen': 'nowhere'" "$srv: listen named"
+  printf 'extra: 1\n%s:\n  listen: 127.0.0.1:0\n' "$srv" >"$TMP/common.yaml"
+  expect_exit 2 "$srv: unknown top-level key" -- "$SPATE" "$srv" --config "$TMP/common.yaml"
+  expect_text err "$TMP/common.yaml:1: key 'extra': unknown setting" "$srv: extra named"
+done
+
 # A server started from a valid config answers as configured
 printf 'randomuser:\n  threads: 1\n  faults:\n    error_rate: 1\n    error_status: 500\n' >"$TMP/good.yaml"
 start_randomuser --config "$TMP/good.yaml"
