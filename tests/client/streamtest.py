@@ -50,6 +50,39 @@ BROKER_RE = PORT_RE
 CQL_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(CQL")
 
 
+# The seed table's columns, as the stream tests' jobs select them.
+SEED_COLS = ["id", "first_name", "last_name", "gender", "address", "post_code", "email",
+             "username", "dob", "registered_date", "phone", "picture"]
+
+# The head of a pipeline file as the stream tests write it: one job reading
+# a topic in a consumer group that notices a dead member within seconds,
+# mapping users to the seed table's columns. str.format fields: job,
+# bootstrap, topic, group, cols (", ".join(SEED_COLS) or a subset). The
+# test appends the job's sink, dead_letter and delivery (six spaces in).
+JOB_HEAD = """
+log_level: info
+stream:
+  jobs:
+    - name: {job}
+      source:
+        kafka:
+          bootstrap: {bootstrap}
+          topics: [{topic}]
+          group: {group}
+          start: earliest
+          properties:
+            session.timeout.ms: 6000
+            heartbeat.interval.ms: 500
+      transform:
+        - map:
+            require: [id, first_name, last_name, email, username]
+            cast:
+              id: uuid
+              post_code: text
+            select: [{cols}]
+"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

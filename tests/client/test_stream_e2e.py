@@ -132,28 +132,7 @@ class Server:
         return self.proc.wait(timeout=30)
 
 
-PIPELINE = """
-log_level: info
-stream:
-  jobs:
-    - name: {job}
-      source:
-        kafka:
-          bootstrap: {bootstrap}
-          topics: [{topic}]
-          group: {group}
-          start: earliest
-          properties:
-            session.timeout.ms: 6000
-            heartbeat.interval.ms: 500
-      transform:
-        - map:
-            require: [id, first_name, last_name, email, username]
-            cast:
-              id: uuid
-              post_code: text
-            select: [id, first_name, last_name, gender, address, post_code, email,
-                     username, dob, registered_date, phone, picture]
+PIPELINE = streamtest.JOB_HEAD + """\
       sink:
         cql:
           contact_points: [127.0.0.1:{cql_port}]
@@ -199,6 +178,7 @@ class Stream(unittest.TestCase):
     def pipeline(self, name, **kw):
         kw.setdefault("bootstrap", self.bootstrap)
         kw.setdefault("cql_port", self.cport)
+        kw.setdefault("cols", ", ".join(streamtest.SEED_COLS))
         path = os.path.join(TMPDIR, name + ".yaml")
         with open(path, "w") as f:
             f.write(PIPELINE.format(**kw))

@@ -70,35 +70,14 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 SPATE = os.environ["SPATE"]
 N = 40000 if os.environ.get("SPATE_LONG_TESTS") == "1" else 4000
 PARTS = 6
-COLS = ["id", "first_name", "last_name", "gender", "address", "post_code", "email",
-        "username", "dob", "registered_date", "phone", "picture"]
+COLS = streamtest.SEED_COLS
 
 TABLE = """CREATE TABLE {table} (id uuid PRIMARY KEY, first_name text, last_name text,
   gender varchar(6), address text, post_code text, email text,
   username text CHECK (username <> 'forbidden'), dob text,
   registered_date text, phone text, picture text)"""
 
-PIPELINE = """
-log_level: info
-stream:
-  jobs:
-    - name: {job}
-      source:
-        kafka:
-          bootstrap: {bootstrap}
-          topics: [{topic}]
-          group: {group}
-          start: earliest
-          properties:
-            session.timeout.ms: 6000
-            heartbeat.interval.ms: 500
-      transform:
-        - map:
-            require: [id, first_name, last_name, email, username]
-            cast:
-              id: uuid
-              post_code: text
-            select: [{cols}]
+PIPELINE = streamtest.JOB_HEAD + """\
       sink:
         postgres:
           url: {url}
