@@ -54,15 +54,11 @@ CQL_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(CQL")
 SEED_COLS = ["id", "first_name", "last_name", "gender", "address", "post_code", "email",
              "username", "dob", "registered_date", "phone", "picture"]
 
-# The head of a pipeline file as the stream tests write it: one job reading
-# a topic in a consumer group that notices a dead member within seconds,
-# mapping users to the seed table's columns. str.format fields: job,
-# bootstrap, topic, group, cols (", ".join(SEED_COLS) or a subset). The
-# test appends the job's sink, dead_letter and delivery (six spaces in).
-JOB_HEAD = """
-log_level: info
-stream:
-  jobs:
+# A job's name and source as the stream tests write them: a topic read in
+# a consumer group that notices a dead member within seconds. str.format
+# fields: job, bootstrap, topic, group. The test appends the rest of the
+# job (six spaces in).
+JOB_SOURCE = """
     - name: {job}
       source:
         kafka:
@@ -73,6 +69,15 @@ stream:
           properties:
             session.timeout.ms: 6000
             heartbeat.interval.ms: 500
+"""
+
+# The head of a pipeline file with one such job mapping users to the seed
+# table's columns; fields as JOB_SOURCE's and cols (", ".join(SEED_COLS)
+# or a subset). The test appends the job's sink, dead_letter and delivery.
+JOB_HEAD = """
+log_level: info
+stream:
+  jobs:""" + JOB_SOURCE + """\
       transform:
         - map:
             require: [id, first_name, last_name, email, username]

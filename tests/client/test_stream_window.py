@@ -85,17 +85,8 @@ def to_ms(v):
     return int(v)
 
 
-JOB = """
-    - name: {job}
-      source:
-        kafka:
-          bootstrap: {bootstrap}
-          topics: [{topic}]
-          group: win_{job}
-          start: earliest
-          properties:
-            session.timeout.ms: 6000
-            heartbeat.interval.ms: 500
+# (the tests' consumer groups: win_<job>)
+JOB = streamtest.JOB_SOURCE + """\
       transform:
         - map:
             set:
@@ -162,8 +153,8 @@ class Window(unittest.TestCase):
             for job, table, window in (("per_minute", "users_per_minute", TUMBLING),
                                        ("hopping", "users_hopping", HOPPING)):
                 f.write(JOB.format(job=job, bootstrap=cls.bootstrap, topic=TOPIC,
-                                   cql_port=cls.cport, table=table, window=window,
-                                   delay="3m"))
+                                   group="win_" + job, cql_port=cls.cport, table=table,
+                                   window=window, delay="3m"))
 
     @classmethod
     def tearDownClass(cls):
@@ -260,8 +251,8 @@ class Window(unittest.TestCase):
         admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[
             topic].result(10)
         config = os.path.join(TMPDIR, job + ".yaml")
-        text = JOB.format(job=job, bootstrap=self.bootstrap, topic=topic, cql_port=self.cport,
-                          table=table, window=TUMBLING, delay="3m")
+        text = JOB.format(job=job, bootstrap=self.bootstrap, topic=topic, group=group,
+                          cql_port=self.cport, table=table, window=TUMBLING, delay="3m")
         with open(config, "w") as f:
             f.write("log_level: info\nstream:\n  jobs:\n")
             f.write(text.replace("      window:\n", own_sink + "      window:\n", 1))
