@@ -1268,26 +1268,14 @@ bool cql_conn_input(cql_conn_t *c, const void *p, size_t n) {
     return false; /* closed while its responses were sent */
 }
 
+static void on_conn(void *ctx, int cfd, const char *peer) {
+    if (cql_conn_open(ctx, cfd, peer)) spate_log(SPATE_LOG_DEBUG, "cql", "%s: connected", peer);
+}
+
 static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
     SPATE_UNUSED(ev);
     SPATE_UNUSED(l);
-    spate_cql_server_t *srv = ctx;
-    for (;;) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                spate_log(SPATE_LOG_WARN, "cql", "accept: %s", strerror(errno));
-            return;
-        }
-        spate_net_addr_t pa = {.len = sl};
-        memcpy(&pa.ss, &ss, sl);
-        char peer[64];
-        spate_net_addr_format(&pa, peer, sizeof peer);
-        if (cql_conn_open(srv, cfd, peer)) spate_log(SPATE_LOG_DEBUG, "cql", "%s: connected", peer);
-    }
+    spate_net_accept_all(fd, "cql", on_conn, ctx);
 }
 
 /* ------------------------------------------------------------------ */

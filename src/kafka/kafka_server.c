@@ -408,28 +408,15 @@ bool kafka_conn_input(kafka_conn_t *c, const void *p, size_t n) {
     return conn_process(c);
 }
 
+static void on_conn(void *ctx, int cfd, const char *peer) {
+    kafka_conn_t *c = kafka_conn_open(ctx, cfd, peer);
+    if (c) spate_log(SPATE_LOG_DEBUG, "kafka", "%s: connected", c->peer);
+}
+
 static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
     SPATE_UNUSED(ev);
     SPATE_UNUSED(l);
-    kafka_broker_t *b = ctx;
-    for (;;) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                spate_log(SPATE_LOG_WARN, "kafka", "accept: %s", strerror(errno));
-            return;
-        }
-        spate_net_addr_t pa = {.len = sl};
-        memcpy(&pa.ss, &ss, sl);
-        char peer[64];
-        spate_net_addr_format(&pa, peer, sizeof peer);
-        kafka_conn_t *c = kafka_conn_open(b, cfd, peer);
-        if (!c) continue;
-        spate_log(SPATE_LOG_DEBUG, "kafka", "%s: connected", c->peer);
-    }
+    spate_net_accept_all(fd, "kafka", on_conn, ctx);
 }
 
 /* ---- deferred requests ---- */

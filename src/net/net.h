@@ -155,6 +155,13 @@ int64_t spate_loop_now(const spate_loop_t *l);
 /* Listens on addr (non-blocking, SO_REUSEADDR, backlog 1024); returns the
  * fd or -1 with errno set. */
 int spate_net_listen(const spate_net_addr_t *addr);
+/* Accepts every connection waiting on the listening socket fd (each
+ * non-blocking, close-on-exec) and hands it to on_conn with its peer's
+ * address as text ("127.0.0.1:50312"); on_conn owns the fd. Returns when
+ * none is left; an accept error other than "none left" is logged (WARN,
+ * under component). For a server's listening-socket handler. */
+void spate_net_accept_all(int fd, const char *component,
+                          void (*on_conn)(void *ctx, int cfd, const char *peer), void *ctx);
 
 /* ---- one request/answer (net_client.c) ---- */
 

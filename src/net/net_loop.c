@@ -214,3 +214,20 @@ int spate_net_listen(const spate_net_addr_t *addr) {
     }
     return fd;
 }
+
+void spate_net_accept_all(int fd, const char *component,
+                          void (*on_conn)(void *ctx, int cfd, const char *peer), void *ctx) {
+    for (;;) {
+        spate_net_addr_t pa = {.len = sizeof pa.ss};
+        int cfd = accept4(fd, (struct sockaddr *)&pa.ss, &pa.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                spate_log(SPATE_LOG_WARN, component, "accept: %s", strerror(errno));
+            return;
+        }
+        char peer[64];
+        spate_net_addr_format(&pa, peer, sizeof peer);
+        on_conn(ctx, cfd, peer);
+    }
+}
