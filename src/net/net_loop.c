@@ -13,6 +13,10 @@
  * Timers are few (waiting fetches, group session deadlines), so a sorted
  * list is enough; cancel is O(1). spate_loop_stop may be called from a
  * signal handler: it only writes to an eventfd the loop watches.
+ *
+ * Also here, for the servers' listening sockets: spate_net_listen and
+ * spate_net_accept_all (every waiting connection, handed to the server's
+ * callback with its peer's address).
  */
 #include "net.h"
 

@@ -29,6 +29,10 @@
 #                               makes them: `spate fetch` against a `spate
 #                               randomuser` started (and stopped) here;
 #                               the JSON lines as bytes, in order
+#   SEED_COLS                   the seed table's columns, as the jobs select them
+#   JOB_SOURCE, JOB_HEAD        pipeline YAML: a job's name and source block;
+#                               a file's head with one such job mapping users
+#                               to SEED_COLS (the test appends its sink)
 #
 # Every process started here is appended to STARTED and stopped by pid only.
 import os
