@@ -92,6 +92,7 @@
     X(rocksdb_readoptions_set_snapshot) \
     X(rocksdb_readoptions_set_total_order_seek) \
     X(rocksdb_release_snapshot) \
+    X(rocksdb_set_perf_level) \
     X(rocksdb_slicetransform_create_fixed_prefix) \
     X(rocksdb_suggest_compact_range_cf) \
     X(rocksdb_write) \
@@ -190,6 +191,7 @@ spate_status_t cql_rocksdb_load(char *err, size_t errlen);
 #define rocksdb_readoptions_set_snapshot (*cql_rdb.rocksdb_readoptions_set_snapshot)
 #define rocksdb_readoptions_set_total_order_seek (*cql_rdb.rocksdb_readoptions_set_total_order_seek)
 #define rocksdb_release_snapshot (*cql_rdb.rocksdb_release_snapshot)
+#define rocksdb_set_perf_level (*cql_rdb.rocksdb_set_perf_level)
 #define rocksdb_slicetransform_create_fixed_prefix (*cql_rdb.rocksdb_slicetransform_create_fixed_prefix)
 #define rocksdb_suggest_compact_range_cf (*cql_rdb.rocksdb_suggest_compact_range_cf)
 #define rocksdb_write (*cql_rdb.rocksdb_write)
