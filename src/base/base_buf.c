@@ -80,14 +80,6 @@ spate_status_t spate_buf_reserve(spate_buf_t *b, size_t extra) {
     return SPATE_OK;
 }
 
-spate_status_t spate_buf_append(spate_buf_t *b, const void *p, size_t n) {
-    if (spate_buf_reserve(b, n) != SPATE_OK) return SPATE_ENOMEM;
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return SPATE_OK;
-}
-
 spate_status_t spate_buf_puts(spate_buf_t *b, const char *s) {
     return spate_buf_append(b, s, strlen(s));
 }
