@@ -143,17 +143,35 @@ static void put_utf8(spate_buf_t *b, uint32_t cp) {
 /* A string at r->p (just past the opening quote). On success *s and *n are
  * the bytes (in the input when there was no escape, else in r->scratch)
  * and r->p is past the closing quote. */
-/* Whether none of the 8 bytes at q ends a plain run: no '"', '\\',
- * control character or byte >= 0x80. Each term is the classic "some
- * byte is zero / below n" word test, exact as a yes/no over the word. */
-static inline bool plain8(const unsigned char *q) {
+/* The bytes of the 8 at q that end a plain run ('"', '\\', a control
+ * character or a byte >= 0x80), as their high bits; 0 when none does.
+ * Each term is the classic "some byte is zero / below n" word test: a
+ * borrow can flag a byte only above one that is truly flagged, so the
+ * lowest flagged byte is exact (in memory order on a little-endian
+ * machine, where the lowest byte of x is q[0]). */
+static inline uint64_t special8(const unsigned char *q) {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t x, quote, bs;
     memcpy(&x, q, 8);
     quote = x ^ (ones * '"');
     bs = x ^ (ones * '\\');
     uint64_t t = ((quote - ones) & ~quote) | ((bs - ones) & ~bs) | ((x - ones * 0x20) & ~x) | x;
-    return (t & highs) == 0;
+    return t & highs;
+}
+
+/* The first byte at or after q that ends a plain run, or end. */
+static inline const unsigned char *plain_run_end(const unsigned char *q, const unsigned char *end) {
+    while (end - q >= 8) {
+        uint64_t m = special8(q);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (m) return q + (__builtin_ctzll(m) >> 3);
+#else
+        if (m) break;
+#endif
+        q += 8;
+    }
+    while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+    return q;
 }
 
 static bool read_string(rd_t *r, const char **s, size_t *n) {
@@ -161,9 +179,7 @@ static bool read_string(rd_t *r, const char **s, size_t *n) {
     bool escaped = false;
     spate_buf_reset(&r->scratch);
     for (;;) {
-        const unsigned char *q = r->p;
-        while (r->end - q >= 8 && plain8(q)) q += 8;
-        while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+        const unsigned char *q = plain_run_end(r->p, r->end);
         r->p = q;
         if (q >= r->end) {
             fail(r, open, "unterminated string");

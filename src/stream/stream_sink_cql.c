@@ -116,7 +116,9 @@ typedef struct creq {
 #define MAX_SPARE 1024 /* requests kept */
 
 typedef struct {
-    char *sig; /* "c1,c2,..." */
+    char *sig;    /* "c1,c2,..." */
+    size_t *lens; /* the length of each name in sig */
+    size_t ncols; /* names in sig */
     spate_cql_prepared_t *p;
     spate_cql_query_t *q; /* scratch: bound, submitted (copied), cleared */
     int *keym;            /* marker of each primary key column (csink_t.keys), or NULL:
@@ -374,18 +376,18 @@ static void on_batch(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     }
 }
 
-/* Whether v's keys, in their order, are the column list sig. */
-static bool sig_matches(const char *sig, json_t *v) {
-    const char *p = sig, *k;
-    json_t *x;
-    json_object_foreach(v, k, x) {
-        if (p != sig && *p++ != ',') return false;
-        const char *c = k;
-        for (; *c && *c != ',' && *c == *p; c++, p++) {
-        }
-        if (*c) return false; /* a difference, or a comma in the key */
+/* Whether v's keys, in their order, are t's column list (sig). */
+static bool sig_matches(const cstmt_t *t, json_t *v) {
+    const char *p = t->sig;
+    size_t i = 0;
+    for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it), i++) {
+        size_t kn = json_object_iter_key_len(it);
+        /* equal to a name of sig, which has no comma: no comma in the key */
+        if (i == t->ncols || kn != t->lens[i] || memcmp(p, json_object_iter_key(it), kn) != 0)
+            return false;
+        p += kn + 1;
     }
-    return p != sig && *p == '\0';
+    return i == t->ncols;
 }
 
 /* Reads the table's primary key columns from system_schema.columns
@@ -497,7 +499,7 @@ static void stmt_keys(csink_t *s, cstmt_t *t) {
  * be asked) rather than the record's fault. */
 static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t rlen) {
     /* records of one shape: the last statement, without building the list */
-    if (s->nstmts && sig_matches(s->stmts[s->last].sig, v)) return &s->stmts[s->last];
+    if (s->nstmts && sig_matches(&s->stmts[s->last], v)) return &s->stmts[s->last];
     spate_buf_reset(&s->sig);
     const char *k;
     json_t *x;
@@ -536,6 +538,12 @@ static cstmt_t *stmt_for(csink_t *s, json_t *v, bool *io, char *reason, size_t r
     s->last = s->nstmts;
     cstmt_t *t = &s->stmts[s->nstmts++];
     t->sig = spate_xstrdup(s->sig.data);
+    t->ncols = 0;
+    t->lens = spate_xmalloc(json_object_size(v) * sizeof *t->lens);
+    for (const char *c = t->sig, *e; *c; c = *e ? e + 1 : e) {
+        e = strchrnul(c, ',');
+        t->lens[t->ncols++] = (size_t)(e - c);
+    }
     t->p = p;
     t->q = spate_cql_query_new_prepared(p);
     t->keym = NULL;
@@ -997,6 +1005,7 @@ static void csink_close(void *state) {
     }
     for (int i = 0; i < s->nstmts; i++) {
         free(s->stmts[i].sig);
+        free(s->stmts[i].lens);
         free(s->stmts[i].keym);
         spate_cql_query_free(s->stmts[i].q);
     }
