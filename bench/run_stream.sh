@@ -60,7 +60,9 @@
 # stream's CQL requests in flight, 512: its default), BENCH_STREAM_PY_CONCURRENCY (128),
 # BENCH_STREAM_PROPS (librdkafka properties of the stream's consumer, as
 # YAML flow-map entries, e.g. "queued.max.messages.kbytes: 16384"; default
-# none: spate's defaults). BENCH_STREAM_PY_COUNT=0 skips (b).
+# none: spate's defaults), BENCH_STREAM_PERF (a file: `perf record -g` of
+# the store and the processor during (a), for `perf report -i FILE`).
+# BENCH_STREAM_PY_COUNT=0 skips (b).
 set -euo pipefail
 BUILD=${1:-build}
 SPATE=$(realpath "$BUILD/spate")
@@ -282,9 +284,14 @@ t0=$(date +%s.%N)
 "$SPATE" stream --config "$tmp/a.yaml" </dev/null >/dev/null 2>"$tmp/a.log" &
 spid=$!
 pids+=("$spid")
+if [ -n "${BENCH_STREAM_PERF:-}" ]; then
+  perf record -q -g -F 1999 -o "$BENCH_STREAM_PERF" -p "$CQL_PID,$spid" >/dev/null 2>&1 &
+  perfpid=$!
+fi
 read -r a_wall a_hwm < <(H watch "$BOOT" users_created g_spate "$COUNT" "$spid" "$t0") || true
 [ -n "${a_hwm:-}" ] || { echo "bench: spate stream did not finish" >&2; cat "$tmp/a.log" >&2; exit 1; }
 a_cpu="processor $(cpu "$spid") s, broker $(awk -v a="$bc0" -v b="$(cpu "$BROKER_PID")" 'BEGIN { printf "%.2f", b - a }') s, store $(awk -v a="$cc0" -v b="$(cpu "$CQL_PID")" 'BEGIN { printf "%.2f", b - a }') s"
+if [ -n "${perfpid:-}" ]; then kill -INT "$perfpid"; wait "$perfpid" || true; fi
 kill -TERM "$spid"
 wait "$spid" || { echo "bench: spate stream exited $?" >&2; cat "$tmp/a.log" >&2; exit 1; }
 read -r a_rows a_span < <(H span "$CQLPORT" created_users)
