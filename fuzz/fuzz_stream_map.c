@@ -16,7 +16,9 @@
  * PASS leaves an object and no reason, DROP no reason, FAIL a reason; and
  * running the same program on the same record twice gives the same
  * verdict and the same output (compiled constants are never changed by a
- * run).
+ * run); and a program that may take the flat path (stream.h) passes, when
+ * the flat path takes a record, exactly the fields the general path
+ * passes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,6 +84,24 @@ static void run_prog(const spate_stream_prog_t *p) {
         }
         CHECK(v[0] == v[1]);
         if (out[0]) CHECK(strcmp(out[0], out[1]) == 0);
+        /* the flat path passes only what the general path passes, as it does */
+        spate_json_field_t f[SPATE_STREAM_FLAT_MAX];
+        size_t n;
+        if (spate_stream_prog_flat(p) &&
+            spate_stream_prog_run_flat(p, records[i], strlen(records[i]), f, &n)) {
+            CHECK(v[0] == SPATE_STREAM_PASS);
+            json_t *o = json_loads(out[0], 0, NULL);
+            CHECK(o != NULL && json_object_size(o) == n);
+            size_t k = 0;
+            for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it), k++) {
+                json_t *x = json_object_iter_value(it);
+                CHECK(json_object_iter_key_len(it) == f[k].kn &&
+                      memcmp(json_object_iter_key(it), f[k].k, f[k].kn) == 0);
+                CHECK(json_is_string(x) && json_string_length(x) == f[k].vn &&
+                      memcmp(json_string_value(x), f[k].v, f[k].vn) == 0);
+            }
+            json_decref(o);
+        }
         free(out[0]);
         free(out[1]);
     }

@@ -178,6 +178,24 @@ typedef struct {
  * NULL on invalid input, with err (may be NULL) filled in. */
 json_t *spate_json_loadb(const char *buf, size_t len, spate_json_error_t *err);
 
+/* One member of a flat JSON object: key and string value as they appear
+ * between their quotes (nothing to unescape). */
+typedef struct {
+    const char *k, *v;
+    uint32_t kn, vn;
+} spate_json_field_t;
+
+/* Reads buf as a JSON object whose values are all strings and in which no
+ * key or value has an escape, no key repeats, and there are at most cap
+ * members: the stream's fast path for records of plain text fields
+ * (stream_map.c, spate_stream_prog_run_flat). True with the members, in
+ * order, in f[0..*n) pointing into buf — exactly the object
+ * spate_json_loadb would build, key for key and string for string. False
+ * for anything else, valid or not: the caller then takes the general
+ * path, which gives the reason. */
+bool spate_json_flat_scan(const char *buf, size_t len, spate_json_field_t *f, size_t cap,
+                          size_t *n);
+
 /* Makes jansson allocate through a per-thread cache of small blocks
  * (source_jalloc.c). Call first thing in main, before any jansson value
  * exists. From then on text from json_dumps is not free()-able: use

@@ -21,6 +21,10 @@
  * calls setlocale), refused on overflow; a repeated key keeps the last
  * value; nesting deeper than 2048 values is refused. Errors give the
  * 1-based line and column (counted in bytes) and a reason.
+ *
+ * spate_json_flat_scan reads the common stream record — an object of
+ * plain strings — without building anything, and says no to the rest
+ * (source.h); fuzz_json checks it against the reader.
  */
 #include "source.h"
 
@@ -172,6 +176,69 @@ static inline const unsigned char *plain_run_end(const unsigned char *q, const u
     }
     while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
     return q;
+}
+
+/* A string whose opening quote is just behind *pp, with no escape: its
+ * bytes up to the closing quote (*pp moves past it); false if it has an
+ * escape, a control character or invalid UTF-8, or does not end. */
+static bool flat_string(const unsigned char **pp, const unsigned char *end, const unsigned char **s,
+                        size_t *n) {
+    const unsigned char *q = *pp;
+    *s = q;
+    for (;;) {
+        q = plain_run_end(q, end);
+        if (q >= end) return false;
+        if (*q == '"') break;
+        if (*q < 0x80) return false; /* a backslash or a control character */
+        size_t k = utf8_len(q, end);
+        if (!k) return false;
+        q += k;
+    }
+    *n = (size_t)(q - *s);
+    *pp = q + 1;
+    return true;
+}
+
+static inline const unsigned char *flat_ws(const unsigned char *p, const unsigned char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+bool spate_json_flat_scan(const char *buf, size_t len, spate_json_field_t *f, size_t cap,
+                          size_t *n) {
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+    *n = 0;
+    p = flat_ws(p, end);
+    if (p >= end || *p++ != '{') return false;
+    p = flat_ws(p, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            const unsigned char *k, *v;
+            size_t kn, vn;
+            if (p >= end || *p++ != '"' || !flat_string(&p, end, &k, &kn)) return false;
+            p = flat_ws(p, end);
+            if (p >= end || *p++ != ':') return false;
+            p = flat_ws(p, end);
+            if (p >= end || *p++ != '"' || !flat_string(&p, end, &v, &vn)) return false;
+            if (*n == cap || kn > UINT32_MAX || vn > UINT32_MAX) return false;
+            for (size_t i = 0; i < *n; i++) /* a repeated key: the general path */
+                if (f[i].kn == kn && memcmp(f[i].k, k, kn) == 0) return false;
+            f[*n] =
+                (spate_json_field_t){(const char *)k, (const char *)v, (uint32_t)kn, (uint32_t)vn};
+            (*n)++;
+            p = flat_ws(p, end);
+            if (p >= end) return false;
+            if (*p == '}') {
+                p++;
+                break;
+            }
+            if (*p++ != ',') return false;
+            p = flat_ws(p, end);
+        }
+    }
+    return flat_ws(p, end) == end;
 }
 
 static bool read_string(rd_t *r, const char **s, size_t *n) {

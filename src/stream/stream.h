@@ -29,6 +29,7 @@
 #define SPATE_STREAM_H
 
 #include "base.h"
+#include "source.h" /* spate_json_field_t */
 
 #include <jansson.h>
 
@@ -132,6 +133,23 @@ void spate_stream_runner_free(spate_stream_runner_t *r);
  * r->reason. The record's value stays owned by rec in all cases. */
 spate_stream_verdict_t spate_stream_prog_run(const spate_stream_prog_t *p,
                                              spate_stream_record_t *rec, spate_stream_runner_t *r);
+
+/* The flat path: a program made only of the json step and maps that
+ * cast top-level fields to text or uuid, require, drop and select
+ * top-level fields (the seed job's shape) can run on a record of plain
+ * string fields without building a JSON tree. spate_stream_prog_flat
+ * says whether p is such a program (decided once, when the job starts).
+ * spate_stream_prog_run_flat then runs it on a message's bytes: true with
+ * the fields that pass, in record order, in f[0..*n) (pointing into
+ * bytes) — the record spate_stream_prog_run would pass, field for field —
+ * and false whenever the record is anything else (not a flat object of
+ * unescaped strings, a cast that would change or fail, a require that
+ * fails, more than cap fields): the caller then runs
+ * spate_stream_prog_run, which decides and gives any reason. */
+#define SPATE_STREAM_FLAT_MAX 64 /* fields of a record on the flat path */
+bool spate_stream_prog_flat(const spate_stream_prog_t *p);
+bool spate_stream_prog_run_flat(const spate_stream_prog_t *p, const char *bytes, size_t len,
+                                spate_json_field_t *f, size_t *n);
 
 /* A field path ("location.street.number", "$.a.b[0]", "$['odd key']"),
  * compiled; used by windows (event time, group-by fields). */

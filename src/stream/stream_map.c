@@ -38,6 +38,12 @@
  * allocates only the json_t values it creates (jansson's own allocations)
  * and reuses the runner's scratch buffer for text. Casts that would not
  * change a value (a string cast to text, a canonical UUID) keep the value.
+ *
+ * The flat path (end of file; stream.h): for programs of json + maps of
+ * top-level text/uuid casts, require, drop and select, a record that is a
+ * flat object of plain strings runs on its bytes in place
+ * (spate_json_flat_scan), with no tree; anything that would change a
+ * value or fail is left to the general path above.
  */
 #include "source.h"
 #include "stream_int.h"
@@ -45,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 /* ------------------------------------------------------------------ */
 /* Compilation                                                         */
@@ -1048,4 +1055,89 @@ spate_stream_verdict_t spate_stream_prog_run(const spate_stream_prog_t *p,
         if (v != SPATE_STREAM_PASS) return v;
     }
     return SPATE_STREAM_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* The flat path (stream.h)                                            */
+/* ------------------------------------------------------------------ */
+
+static bool flat_path(const spate_stream_path_t *p) { return p->nsegs == 1 && p->segs[0].key; }
+
+static bool flat_list(const stream_pathop_t *ops, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!flat_path(ops[i].path)) return false;
+    return true;
+}
+
+bool spate_stream_prog_flat(const spate_stream_prog_t *p) {
+    if (p->nsteps == 0 || p->steps[0].kind != STEP_JSON) return false;
+    for (size_t i = 1; i < p->nsteps; i++) {
+        const stream_step_t *st = &p->steps[i];
+        if (st->kind != STEP_MAP) return false;
+        const stream_map_t *m = &st->map;
+        if (m->nrename || m->ndefault || m->nset || m->filter) return false;
+        for (size_t c = 0; c < m->ncast; c++)
+            if (!flat_path(m->cast[c].path) ||
+                (m->cast[c].type != CAST_TEXT && m->cast[c].type != CAST_UUID))
+                return false;
+        if (!flat_list(m->require, m->nrequire) || !flat_list(m->drop, m->ndrop) ||
+            !flat_list(m->select, m->nselect))
+            return false;
+    }
+    return true;
+}
+
+static ssize_t flat_find(const spate_json_field_t *f, size_t n, const spate_stream_path_t *p) {
+    const stream_seg_t *sg = &p->segs[0];
+    for (size_t i = 0; i < n; i++)
+        if (f[i].kn == sg->keylen && memcmp(f[i].k, sg->key, sg->keylen) == 0) return (ssize_t)i;
+    return -1;
+}
+
+/* Whether s is a UUID in the form cast_uuid keeps as it is (canonical). */
+static bool canonical_uuid(const char *s, size_t n) {
+    uint8_t u[16];
+    char canon[37];
+    if (n != 36 || spate_uuid_parse(s, n, u) != SPATE_OK) return false;
+    spate_uuid_format(u, canon);
+    return memcmp(canon, s, 36) == 0;
+}
+
+/* Removes f[i], keeping the order. */
+static void flat_remove(spate_json_field_t *f, size_t *n, size_t i) {
+    memmove(f + i, f + i + 1, (*n - i - 1) * sizeof *f);
+    (*n)--;
+}
+
+/* Every field is a string here, so: a cast to text keeps it, a cast to
+ * uuid keeps a canonical UUID (anything else would change or fail: the
+ * general path), require holds for any present field (no nulls), drop and
+ * select remove top-level fields — run_map's order (cast, require, drop,
+ * select) on a flat record. */
+bool spate_stream_prog_run_flat(const spate_stream_prog_t *p, const char *bytes, size_t len,
+                                spate_json_field_t *f, size_t *n) {
+    if (!bytes || !spate_json_flat_scan(bytes, len, f, SPATE_STREAM_FLAT_MAX, n)) return false;
+    for (size_t s = 1; s < p->nsteps; s++) {
+        const stream_map_t *m = &p->steps[s].map;
+        for (size_t c = 0; c < m->ncast; c++) {
+            ssize_t i = flat_find(f, *n, m->cast[c].path);
+            if (i >= 0 && m->cast[c].type == CAST_UUID && !canonical_uuid(f[i].v, f[i].vn))
+                return false;
+        }
+        for (size_t c = 0; c < m->nrequire; c++)
+            if (flat_find(f, *n, m->require[c].path) < 0) return false;
+        for (size_t c = 0; c < m->ndrop; c++) {
+            ssize_t i = flat_find(f, *n, m->drop[c].path);
+            if (i >= 0) flat_remove(f, n, (size_t)i);
+        }
+        if (m->nselect) {
+            for (size_t i = 0; i < *n;) {
+                if (selected(m, f[i].k, f[i].kn))
+                    i++;
+                else
+                    flat_remove(f, n, i);
+            }
+        }
+    }
+    return true;
 }

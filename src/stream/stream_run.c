@@ -581,6 +581,12 @@ static void handle(srun_job_t *j, rd_kafka_message_t *m) {
     p->at_end = false;
     srun_token_t tok = part_push(j, p, m->offset);
     j->c.in++;
+    size_t nf;
+    if (j->flat &&
+        spate_stream_prog_run_flat(j->conf->prog, m->payload, m->payload ? m->len : 0, j->flat_f,
+                                   &nf) &&
+        j->sink->write_flat(j->sink_state, j->flat_f, nf, m, tok))
+        return;
     spate_stream_record_set(&j->rec, m->payload ? m->payload : "", m->payload ? m->len : 0);
     switch (spate_stream_prog_run(j->conf->prog, &j->rec, &j->runner)) {
     case SPATE_STREAM_PASS: j->sink->write(j->sink_state, j->rec.value, m, tok); break;
@@ -839,6 +845,9 @@ spate_status_t spate_stream_run(const spate_stream_pipeline_t *p, const spate_st
         j->conf = confs[i];
         j->stop = o->stop;
         j->sink = sink_for(confs[i], err, errlen);
+        const char *flat = getenv("SPATE_STREAM_FLAT");
+        j->flat = j->sink->write_flat && spate_stream_prog_flat(j->conf->prog) &&
+                  !(flat && !strcmp(flat, "0"));
         j->want_prom = o->metrics_addr != NULL;
         pthread_mutex_init(&j->mu, NULL);
         spate_stream_runner_init(&j->runner);

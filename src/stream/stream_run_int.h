@@ -88,6 +88,12 @@ typedef struct {
     const char *name;
     spate_status_t (*open)(srun_job_t *j, void **state, char *err, size_t errlen);
     void (*write)(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok);
+    /* Optional: the record as flat string fields (stream.h, the flat
+     * path). True when written (the token is the sink's, as in write);
+     * false, having settled nothing, when the sink wants the record as a
+     * tree after all: the job then runs the general path and calls write. */
+    bool (*write_flat)(void *state, const spate_json_field_t *f, size_t n,
+                       const rd_kafka_message_t *m, srun_token_t tok);
     void (*poll)(void *state, int timeout_ms);
     void (*flush)(void *state);
     void (*release)(void *state, const rd_kafka_topic_partition_list_t *parts);
@@ -124,6 +130,10 @@ struct srun_job {
     uint64_t nudges; /* sent by the nudger, as of the last metrics render */
     spate_stream_runner_t runner;
     spate_stream_record_t rec;
+    /* the flat path (stream.h): taken when the program and the sink allow
+     * it (and SPATE_STREAM_FLAT is not 0); flat_f holds a record's fields */
+    bool flat;
+    spate_json_field_t flat_f[SPATE_STREAM_FLAT_MAX];
     srun_counters_t c;
     /* metrics: the job's samples for /metrics, one buffer per metric
      * family, refreshed by the job thread (stream_metrics.c) */

@@ -15,6 +15,11 @@
  * replayed record leaves the table as it was: that, plus offsets committed
  * only past settled records, is exactly-once in effect.
  *
+ * write_flat (the flat path, stream.h) binds a record given as plain
+ * string fields when they are the last statement's column list and its
+ * columns are text or uuid — the same bytes bind_one would bind from the
+ * tree; otherwise it declines and the job hands over the tree (write).
+ *
  * Requests are submitted asynchronously within the client's window
  * (`concurrency`). A request's life:
  *
@@ -918,6 +923,20 @@ static void group_add(csink_t *s, creq_t *r) {
  * tree is the caller's again as soon as this returns: with hundreds of
  * records in flight, keeping the trees made the job's memory outgrow the
  * CPU caches and cost more per record the larger the window). */
+/* Sends (or parks, batched) the record m whose values are bound in t->q. */
+static void write_bound(csink_t *s, cstmt_t *t, bool batched, const rd_kafka_message_t *m,
+                        srun_token_t tok) {
+    uint32_t gklen = 0;
+    if (batched) record_keys(s, t, &gklen);
+    creq_t *r = req_new(s, tok, m, t, batched ? &s->key : NULL, gklen);
+    if (batched) {
+        spate_cql_query_clear(t->q);
+        group_add(s, r);
+        return;
+    }
+    req_submit(r, t);
+}
+
 static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
     csink_t *s = state;
     char reason[300];
@@ -934,21 +953,55 @@ static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m,
                   m->payload ? m->len : 0);
         return;
     }
-    uint32_t gklen = 0;
-    if (batched) record_keys(s, t, &gklen);
-    creq_t *r = req_new(s, tok, m, t, batched ? &s->key : NULL, gklen);
     if (!t) { /* no statement yet (the store is away): try again later */
+        creq_t *r = req_new(s, tok, m, NULL, NULL, 0);
         r->value = json_incref(value);
         r->tries++;
         req_retry(r, reason);
         return;
     }
-    if (batched) {
-        spate_cql_query_clear(t->q);
-        group_add(s, r);
-        return;
+    write_bound(s, t, batched, m, tok);
+}
+
+/* The flat path: a record of the last statement's column list, each a
+ * text column given a string or a uuid column given a UUID, is bound
+ * straight from the message's bytes — what bind_one does with the tree of
+ * the same record. Anything else (another column list, another column
+ * type, a value bind_one would refuse) is left to csink_write, before
+ * anything is changed. */
+static bool csink_write_flat(void *state, const spate_json_field_t *f, size_t n,
+                             const rd_kafka_message_t *m, srun_token_t tok) {
+    csink_t *s = state;
+    if (!s->nstmts) return false;
+    cstmt_t *t = &s->stmts[s->last];
+    if (n != t->ncols) return false;
+    const char *p = t->sig;
+    uint8_t u[SPATE_STREAM_FLAT_MAX][16];
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].kn != t->lens[i] || memcmp(p, f[i].k, f[i].kn) != 0) return false;
+        p += f[i].kn + 1;
+        spate_cql_type_t ty = spate_cql_prepared_param_type(t->p, (int)i);
+        if (ty == SPATE_CQL_UUID || ty == SPATE_CQL_TIMEUUID) {
+            if (spate_uuid_parse(f[i].v, f[i].vn, u[i]) != SPATE_OK) return false;
+        } else if (ty != SPATE_CQL_VARCHAR) {
+            return false;
+        }
     }
-    req_submit(r, t);
+    bool batched = t->keym != NULL;
+    if (!batched) groups_send(s); /* as csink_write, before the bind */
+    spate_cql_query_clear(t->q);
+    for (size_t i = 0; i < n; i++) {
+        spate_cql_type_t ty = spate_cql_prepared_param_type(t->p, (int)i);
+        spate_status_t st = ty == SPATE_CQL_VARCHAR
+                                ? spate_cql_query_bind_text(t->q, (int)i, f[i].v, f[i].vn)
+                                : spate_cql_query_bind_uuid(t->q, (int)i, u[i]);
+        if (st != SPATE_OK) { /* csink_write binds again and says why */
+            spate_cql_query_clear(t->q);
+            return false;
+        }
+    }
+    write_bound(s, t, batched, m, tok);
+    return true;
 }
 
 static void csink_flush(void *state) { groups_send(state); }
@@ -1030,6 +1083,7 @@ const srun_sink_ops_t srun_sink_cql = {
     .name = "cql",
     .open = csink_open,
     .write = csink_write,
+    .write_flat = csink_write_flat,
     .poll = csink_poll,
     .flush = csink_flush,
     .close = csink_close,
