@@ -13,7 +13,7 @@
  * types, in/not in, exists, missing fields, run-time type errors, compile
  * errors with columns); compile errors with file:line; and reuse of one
  * program and one runner across many records without constants leaking
- * between them. The flat path: which programs may take it, and on 33 000
+ * between them. The flat path: which programs may take it, and on 21 000
  * generated records the records it takes are exactly what the general
  * path passes (and it leaves plenty that pass to the general path).
  */
