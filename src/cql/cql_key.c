@@ -1378,23 +1378,31 @@ spate_status_t spate_cql_row_value_encode(spate_buf_t *out, const spate_cql_row_
             put_be32(h + hn + 4, (uint32_t)c0->local_deletion_time);
             hn += 8;
         }
-        st = spate_buf_append(out, h, hn);
-        for (size_t i = 0; i < n && st == SPATE_OK; i++) {
-            uint8_t eh[8];
-            size_t en = 0;
-            eh[en++] = (uint8_t)e[i].kind;
-            if (e[i].kind == SPATE_CQL_KIND_CELL) {
-                eh[en++] = (uint8_t)(e[i].column >> 8);
-                eh[en++] = (uint8_t)e[i].column;
+        /* the room for it all first (an entry's head is at most 8 bytes),
+         * then plain stores: a row of a dozen cells, once per upsert */
+        size_t room = hn;
+        for (size_t i = 0; i < n; i++)
+            room += 8 + (e[i].kind == SPATE_CQL_KIND_CELL ? (size_t)e[i].cell.value.len : 0);
+        st = spate_buf_reserve(out, room);
+        if (st == SPATE_OK) {
+            uint8_t *o = (uint8_t *)out->data + out->len;
+            memcpy(o, h, hn);
+            o += hn;
+            for (size_t i = 0; i < n; i++) {
+                *o++ = (uint8_t)e[i].kind;
+                if (e[i].kind != SPATE_CQL_KIND_CELL) continue;
+                *o++ = (uint8_t)(e[i].column >> 8);
+                *o++ = (uint8_t)e[i].column;
                 uint32_t len = (uint32_t)e[i].cell.value.len;
                 do {
-                    eh[en++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+                    *o++ = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
                     len >>= 7;
                 } while (len);
+                memcpy(o, e[i].cell.value.p, (size_t)e[i].cell.value.len);
+                o += e[i].cell.value.len;
             }
-            st = spate_buf_append(out, eh, en);
-            if (st == SPATE_OK && e[i].kind == SPATE_CQL_KIND_CELL)
-                st = spate_buf_append(out, e[i].cell.value.p, (size_t)e[i].cell.value.len);
+            out->len = (size_t)((char *)o - out->data);
+            out->data[out->len] = '\0';
         }
     }
     if (st != SPATE_OK && out->data != NULL) {

@@ -87,6 +87,20 @@ static const char *tname(const spate_cql_datatype_t *t) {
 /* Index of the first byte that is not part of valid UTF-8 (RFC 3629: no
  * overlong forms, no surrogates, nothing above U+10FFFF), or SIZE_MAX. */
 static size_t utf8_bad(const uint8_t *p, size_t n) {
+    /* all ASCII (most text): words, the last one overlapping, then done */
+    uint64_t v, any = 0;
+    if (n == 0) return SIZE_MAX;
+    if (n >= 8) {
+        for (size_t j = 0; j + 8 <= n; j += 8) {
+            memcpy(&v, p + j, 8);
+            any |= v;
+        }
+        memcpy(&v, p + n - 8, 8);
+        any |= v;
+    } else {
+        memcpy(&any, p, n);
+    }
+    if ((any & 0x8080808080808080ull) == 0) return SIZE_MAX;
     size_t i = 0;
     while (i < n) {
         uint8_t c = p[i];

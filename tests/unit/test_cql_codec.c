@@ -1037,6 +1037,15 @@ static void test_value_validate(void **state) {
                    "String didn't validate: invalid UTF-8 at byte 17");
     assert_invalid(&t, X("6162636465666768 696a6b6c6d6e 80 70"),
                    "String didn't validate: invalid UTF-8 at byte 14");
+    /* the all-ASCII check's last, overlapping word: 9 and 17 bytes, and
+     * fewer than 8; then all-ASCII strings of those lengths */
+    assert_invalid(&t, X("6162636465666768 ff"), "String didn't validate: invalid UTF-8 at byte 8");
+    assert_invalid(&t, X("6162636465666768 696a6b6c6d6e6f70 80"),
+                   "String didn't validate: invalid UTF-8 at byte 16");
+    assert_invalid(&t, X("616263 fe"), "String didn't validate: invalid UTF-8 at byte 3");
+    assert_valid(t, X("6162636465666768 69"));
+    assert_valid(t, X("6162636465666768 696a6b6c6d6e6f70 71"));
+    assert_valid(t, X("61626364656667"));
     t = T(SPATE_CQL_ASCII);
     assert_invalid(&t, X("6180"), "Invalid byte for ascii: 128 at byte 1");
 
