@@ -117,6 +117,7 @@ struct spate_cql_server {
     spate_cql_conf_t conf;
     spate_loop_t *loop;
     int listen_fd;
+    spate_net_acceptor_t acceptor; /* listen_fd on the loop */
     int port;
     spate_cql_inet_t addr; /* the bound address (system.local rpc_address, ...) */
     cql_schema_t *schema;

@@ -1272,12 +1272,6 @@ static void on_conn(void *ctx, int cfd, const char *peer) {
     if (cql_conn_open(ctx, cfd, peer)) spate_log(SPATE_LOG_DEBUG, "cql", "%s: connected", peer);
 }
 
-static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
-    SPATE_UNUSED(ev);
-    SPATE_UNUSED(l);
-    spate_net_accept_all(fd, "cql", on_conn, ctx);
-}
-
 /* ------------------------------------------------------------------ */
 /* The server                                                          */
 /* ------------------------------------------------------------------ */
@@ -1545,7 +1539,7 @@ spate_status_t spate_cql_server_start(spate_cql_server_t **out, const spate_cql_
         memcpy(srv->addr.addr, &((struct sockaddr_in *)&bound.ss)->sin_addr, 4);
     }
     srv->addr.port = srv->port;
-    spate_loop_watch(srv->loop, srv->listen_fd, SPATE_EV_READ, on_accept, srv);
+    spate_net_acceptor_start(&srv->acceptor, srv->loop, srv->listen_fd, "cql", on_conn, srv);
     spate_loop_before_sleep(srv->loop, store_before_sleep, srv);
     if (c->commitlog_batch && !syncer_start(srv, err, errlen)) goto err;
     *out = srv;

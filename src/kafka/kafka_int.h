@@ -223,6 +223,7 @@ struct spate_kafka_broker {
     spate_kafka_conf_t conf;
     spate_loop_t *loop;
     int listen_fd;
+    spate_net_acceptor_t acceptor; /* listen_fd on the loop */
     int port;
     kafka_topic_t *topics;
     kafka_conn_t *conns;

@@ -413,12 +413,6 @@ static void on_conn(void *ctx, int cfd, const char *peer) {
     if (c) spate_log(SPATE_LOG_DEBUG, "kafka", "%s: connected", c->peer);
 }
 
-static void on_accept(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
-    SPATE_UNUSED(ev);
-    SPATE_UNUSED(l);
-    spate_net_accept_all(fd, "kafka", on_conn, ctx);
-}
-
 /* ---- deferred requests ---- */
 
 static void fetch_timer_fired(spate_loop_t *l, void *ctx) {
@@ -722,7 +716,7 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
         size_t hl = strlen(b->conf.advertise_host);
         if (hl && b->conf.advertise_host[hl - 1] == ']') b->conf.advertise_host[hl - 1] = '\0';
     }
-    spate_loop_watch(b->loop, b->listen_fd, SPATE_EV_READ, on_accept, b);
+    spate_net_acceptor_start(&b->acceptor, b->loop, b->listen_fd, "kafka", on_conn, b);
     spate_loop_before_sleep(b->loop, before_sleep, b);
     flush_timer_arm(b, spate_loop_now(b->loop) + b->conf.flush_interval_ms);
     b->retention_timer = spate_loop_timer(b->loop, 60000, retention_timer_fired, b);

@@ -155,13 +155,34 @@ int64_t spate_loop_now(const spate_loop_t *l);
 /* Listens on addr (non-blocking, SO_REUSEADDR, backlog 1024); returns the
  * fd or -1 with errno set. */
 int spate_net_listen(const spate_net_addr_t *addr);
-/* Accepts every connection waiting on the listening socket fd (each
- * non-blocking, close-on-exec) and hands it to on_conn with its peer's
- * address as text ("127.0.0.1:50312"); on_conn owns the fd. Returns when
- * none is left; an accept error other than "none left" is logged (WARN,
- * under component). For a server's listening-socket handler. */
-void spate_net_accept_all(int fd, const char *component,
-                          void (*on_conn)(void *ctx, int cfd, const char *peer), void *ctx);
+/* A server's listening socket, watched on its loop: every connection
+ * waiting is accepted (non-blocking, close-on-exec) and handed to on_conn
+ * with its peer's address as text ("127.0.0.1:50312"); on_conn owns the
+ * fd. Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM: the
+ * connection stays queued) the socket is unwatched for
+ * SPATE_NET_ACCEPT_PAUSE_MS and tried again, with one warning (under
+ * component) per SPATE_NET_ACCEPT_WARN_MS at most that counts the pauses:
+ * watched all along, a readable socket that cannot be accepted from woke
+ * the loop at once, every turn, with a warning each. Other accept errors
+ * are logged (WARN) and the socket stays watched. The struct belongs to
+ * the server (embedded: a pending resume timer is freed with the loop). */
+#define SPATE_NET_ACCEPT_PAUSE_MS 100
+#define SPATE_NET_ACCEPT_WARN_MS 10000
+typedef struct {
+    spate_loop_t *loop;
+    int fd;
+    const char *component;
+    void (*on_conn)(void *ctx, int cfd, const char *peer);
+    void *ctx;
+    spate_timer_t *resume; /* while paused */
+    int64_t warned_ms;     /* when the last warning was logged (0: never) */
+    uint64_t pauses;       /* since that warning */
+} spate_net_acceptor_t;
+
+spate_status_t spate_net_acceptor_start(spate_net_acceptor_t *a, spate_loop_t *l, int fd,
+                                        const char *component,
+                                        void (*on_conn)(void *ctx, int cfd, const char *peer),
+                                        void *ctx);
 
 /* ---- one request/answer (net_client.c) ---- */
 

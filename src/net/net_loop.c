@@ -15,8 +15,9 @@
  * signal handler: it only writes to an eventfd the loop watches.
  *
  * Also here, for the servers' listening sockets: spate_net_listen and
- * spate_net_accept_all (every waiting connection, handed to the server's
- * callback with its peer's address).
+ * the acceptor (spate_net_acceptor_start: every waiting connection handed
+ * to the server's callback with its peer's address; paused for a while,
+ * not spun on, when out of descriptors).
  */
 #include "net.h"
 
@@ -219,19 +220,59 @@ int spate_net_listen(const spate_net_addr_t *addr) {
     return fd;
 }
 
-void spate_net_accept_all(int fd, const char *component,
-                          void (*on_conn)(void *ctx, int cfd, const char *peer), void *ctx) {
+static void acceptor_on_read(spate_loop_t *l, int fd, unsigned ev, void *ctx);
+
+static void acceptor_resume(spate_loop_t *l, void *ctx) {
+    spate_net_acceptor_t *a = ctx;
+    a->resume = NULL;
+    if (spate_loop_watch(l, a->fd, SPATE_EV_READ, acceptor_on_read, a) != SPATE_OK) {
+        spate_log(SPATE_LOG_WARN, a->component, "accept: cannot watch the listening socket again");
+        a->resume = spate_loop_timer(l, SPATE_NET_ACCEPT_PAUSE_MS, acceptor_resume, a);
+    }
+}
+
+/* Out of descriptors or memory: stop watching for a while (see net.h). */
+static void acceptor_pause(spate_net_acceptor_t *a, int err) {
+    int64_t now = spate_loop_now(a->loop);
+    a->pauses++;
+    if (a->warned_ms == 0 || now - a->warned_ms >= SPATE_NET_ACCEPT_WARN_MS) {
+        spate_log(SPATE_LOG_WARN, a->component,
+                  "accept: %s: not accepting connections for %d ms at a time (%llu pauses "
+                  "since the last warning)",
+                  strerror(err), SPATE_NET_ACCEPT_PAUSE_MS, (unsigned long long)a->pauses);
+        a->warned_ms = now;
+        a->pauses = 0;
+    }
+    spate_loop_unwatch(a->loop, a->fd);
+    a->resume = spate_loop_timer(a->loop, SPATE_NET_ACCEPT_PAUSE_MS, acceptor_resume, a);
+}
+
+static void acceptor_on_read(spate_loop_t *l, int fd, unsigned ev, void *ctx) {
+    SPATE_UNUSED(l);
+    SPATE_UNUSED(ev);
+    spate_net_acceptor_t *a = ctx;
     for (;;) {
         spate_net_addr_t pa = {.len = sizeof pa.ss};
         int cfd = accept4(fd, (struct sockaddr *)&pa.ss, &pa.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                spate_log(SPATE_LOG_WARN, component, "accept: %s", strerror(errno));
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                acceptor_pause(a, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                spate_log(SPATE_LOG_WARN, a->component, "accept: %s", strerror(errno));
             return;
         }
         char peer[64];
         spate_net_addr_format(&pa, peer, sizeof peer);
-        on_conn(ctx, cfd, peer);
+        a->on_conn(a->ctx, cfd, peer);
     }
+}
+
+spate_status_t spate_net_acceptor_start(spate_net_acceptor_t *a, spate_loop_t *l, int fd,
+                                        const char *component,
+                                        void (*on_conn)(void *ctx, int cfd, const char *peer),
+                                        void *ctx) {
+    *a = (spate_net_acceptor_t){
+        .loop = l, .fd = fd, .component = component, .on_conn = on_conn, .ctx = ctx};
+    return spate_loop_watch(l, fd, SPATE_EV_READ, acceptor_on_read, a);
 }
