@@ -70,7 +70,7 @@ static bool load_config(const char *path, spate_ru_server_conf_t *c) {
                                              "error_status", "rate_limit",     "rate_window_s",
                                              "empty_rate",   "seed",           NULL};
     spate_conf_t conf;
-    spate_conf_err_t err;
+    spate_conf_err_t err = {{0}};
     bool ok = false;
     int64_t v;
     double d;
