@@ -1539,7 +1539,11 @@ spate_status_t spate_cql_server_start(spate_cql_server_t **out, const spate_cql_
         memcpy(srv->addr.addr, &((struct sockaddr_in *)&bound.ss)->sin_addr, 4);
     }
     srv->addr.port = srv->port;
-    spate_net_acceptor_start(&srv->acceptor, srv->loop, srv->listen_fd, "cql", on_conn, srv);
+    if (spate_net_acceptor_start(&srv->acceptor, srv->loop, srv->listen_fd, "cql", on_conn, srv) !=
+        SPATE_OK) {
+        snprintf(err, errlen, "cannot watch the listening socket: %s", strerror(errno));
+        goto err;
+    }
     spate_loop_before_sleep(srv->loop, store_before_sleep, srv);
     if (c->commitlog_batch && !syncer_start(srv, err, errlen)) goto err;
     *out = srv;

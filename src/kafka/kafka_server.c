@@ -716,7 +716,11 @@ spate_status_t spate_kafka_broker_start(spate_kafka_broker_t **out, const spate_
         size_t hl = strlen(b->conf.advertise_host);
         if (hl && b->conf.advertise_host[hl - 1] == ']') b->conf.advertise_host[hl - 1] = '\0';
     }
-    spate_net_acceptor_start(&b->acceptor, b->loop, b->listen_fd, "kafka", on_conn, b);
+    if (spate_net_acceptor_start(&b->acceptor, b->loop, b->listen_fd, "kafka", on_conn, b) !=
+        SPATE_OK) {
+        snprintf(err, errlen, "cannot watch the listening socket: %s", strerror(errno));
+        goto err;
+    }
     spate_loop_before_sleep(b->loop, before_sleep, b);
     flush_timer_arm(b, spate_loop_now(b->loop) + b->conf.flush_interval_ms);
     b->retention_timer = spate_loop_timer(b->loop, 60000, retention_timer_fired, b);

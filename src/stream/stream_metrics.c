@@ -27,6 +27,7 @@
  *   spate_stream_records_dropped_total{job}        filtered out
  *   spate_stream_records_failed_total{job}         failed the transform or the sink
  *   spate_stream_records_dead_lettered_total{job}  delivered to the DLQ
+ *   spate_stream_records_flat_total{job}           took the flat path (stream.h)
  *   spate_stream_in_flight{job}                    unsettled records
  *   spate_stream_lag{job,topic,partition}          high watermark - commit point
  *   spate_stream_sink_latency_seconds{job}         histogram
@@ -130,6 +131,7 @@ enum {
     F_DEAD,
     F_BATCHES,
     F_BATCHED,
+    F_FLAT,
     F_INFLIGHT,
     F_LAG,
     F_LATENCY,
@@ -153,6 +155,8 @@ static const struct {
                    "is not one)."},
     [F_BATCHED] = {"spate_stream_sink_batched_rows_total", "counter",
                    "Rows the CQL sink sent in those batches."},
+    [F_FLAT] = {"spate_stream_records_flat_total", "counter",
+                "Records that took the flat path: written from their bytes, no JSON tree."},
     [F_INFLIGHT] = {"spate_stream_in_flight", "gauge",
                     "Records given to the sink, not yet settled."},
     [F_LAG] = {"spate_stream_lag", "gauge",
@@ -192,8 +196,9 @@ static void render_samples(srun_job_t *j, spate_buf_t fam[F_N]) {
                                  [F_FAILED] = j->c.failed,
                                  [F_DEAD] = j->c.dead_lettered,
                                  [F_BATCHES] = j->c.batches,
-                                 [F_BATCHED] = j->c.batched_rows};
-    for (int f = F_IN; f <= F_BATCHED; f++) {
+                                 [F_BATCHED] = j->c.batched_rows,
+                                 [F_FLAT] = j->c.flat};
+    for (int f = F_IN; f <= F_FLAT; f++) {
         put_sample_head(&fam[f], families[f].name, "", name);
         spate_buf_printf(&fam[f], "} %llu\n", (unsigned long long)counters[f]);
     }

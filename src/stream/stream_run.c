@@ -585,8 +585,10 @@ static void handle(srun_job_t *j, rd_kafka_message_t *m) {
     if (j->flat &&
         spate_stream_prog_run_flat(j->conf->prog, m->payload, m->payload ? m->len : 0, j->flat_f,
                                    &nf) &&
-        j->sink->write_flat(j->sink_state, j->flat_f, nf, m, tok))
+        j->sink->write_flat(j->sink_state, j->flat_f, nf, m, tok)) {
+        j->c.flat++;
         return;
+    }
     spate_stream_record_set(&j->rec, m->payload ? m->payload : "", m->payload ? m->len : 0);
     switch (spate_stream_prog_run(j->conf->prog, &j->rec, &j->runner)) {
     case SPATE_STREAM_PASS: j->sink->write(j->sink_state, j->rec.value, m, tok); break;

@@ -72,6 +72,7 @@ extern const int64_t srun_hist_bounds_us[SRUN_HIST_N - 1];
 typedef struct {
     uint64_t in, out, dropped, failed, dead_lettered;
     uint64_t batches, batched_rows; /* CQL sink: unlogged batches sent, rows in them */
+    uint64_t flat;                  /* records that took the flat path (stream.h) */
     uint64_t hist[SRUN_HIST_N];
     uint64_t hist_sum_us;
 } srun_counters_t;
@@ -109,7 +110,7 @@ const srun_sink_ops_t *srun_sink_own(const spate_stream_job_t *jc);
  * reason in err for what windows cannot do. */
 const srun_sink_ops_t *srun_window_sink_for(const spate_stream_job_t *jc, char *err, size_t errlen);
 
-#define SRUN_PROM_FAMILIES 11 /* metric families of /metrics (stream_metrics.c) */
+#define SRUN_PROM_FAMILIES 12 /* metric families of /metrics (stream_metrics.c) */
 
 struct srun_job {
     const spate_stream_job_t *conf;

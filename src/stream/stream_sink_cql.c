@@ -967,8 +967,9 @@ static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m,
  * text column given a string or a uuid column given a UUID, is bound
  * straight from the message's bytes — what bind_one does with the tree of
  * the same record. Anything else (another column list, another column
- * type, a value bind_one would refuse) is left to csink_write, before
- * anything is changed. */
+ * type, a value bind_one would refuse) is left to csink_write, having
+ * changed nothing csink_write would not change the same way (at most the
+ * groups_send it does first too). */
 static bool csink_write_flat(void *state, const spate_json_field_t *f, size_t n,
                              const rd_kafka_message_t *m, srun_token_t tok) {
     csink_t *s = state;
