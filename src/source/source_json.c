@@ -67,10 +67,14 @@ static json_t *fail(rd_t *r, const unsigned char *at, const char *fmt, ...) {
     return NULL;
 }
 
-static void skip_ws(rd_t *r) {
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-        r->p++;
+/* The first byte at or after p that is not JSON whitespace (space, tab,
+ * CR, LF), or end. */
+static inline const unsigned char *ws_end(const unsigned char *p, const unsigned char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
 }
+
+static void skip_ws(rd_t *r) { r->p = ws_end(r->p, r->end); }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
@@ -144,9 +148,6 @@ static void put_utf8(spate_buf_t *b, uint32_t cp) {
     spate_buf_append(b, o, n);
 }
 
-/* A string at r->p (just past the opening quote). On success *s and *n are
- * the bytes (in the input when there was no escape, else in r->scratch)
- * and r->p is past the closing quote. */
 /* The bytes of the 8 at q that end a plain run ('"', '\\', a control
  * character or a byte >= 0x80), as their high bits; 0 when none does.
  * Each term is the classic "some byte is zero / below n" word test: a
@@ -199,18 +200,13 @@ static bool flat_string(const unsigned char **pp, const unsigned char *end, cons
     return true;
 }
 
-static inline const unsigned char *flat_ws(const unsigned char *p, const unsigned char *end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-    return p;
-}
-
 bool spate_json_flat_scan(const char *buf, size_t len, spate_json_field_t *f, size_t cap,
                           size_t *n) {
     const unsigned char *p = (const unsigned char *)buf, *end = p + len;
     *n = 0;
-    p = flat_ws(p, end);
+    p = ws_end(p, end);
     if (p >= end || *p++ != '{') return false;
-    p = flat_ws(p, end);
+    p = ws_end(p, end);
     if (p < end && *p == '}') {
         p++;
     } else {
@@ -218,9 +214,9 @@ bool spate_json_flat_scan(const char *buf, size_t len, spate_json_field_t *f, si
             const unsigned char *k, *v;
             size_t kn, vn;
             if (p >= end || *p++ != '"' || !flat_string(&p, end, &k, &kn)) return false;
-            p = flat_ws(p, end);
+            p = ws_end(p, end);
             if (p >= end || *p++ != ':') return false;
-            p = flat_ws(p, end);
+            p = ws_end(p, end);
             if (p >= end || *p++ != '"' || !flat_string(&p, end, &v, &vn)) return false;
             if (*n == cap || kn > UINT32_MAX || vn > UINT32_MAX) return false;
             for (size_t i = 0; i < *n; i++) /* a repeated key: the general path */
@@ -228,19 +224,22 @@ bool spate_json_flat_scan(const char *buf, size_t len, spate_json_field_t *f, si
             f[*n] =
                 (spate_json_field_t){(const char *)k, (const char *)v, (uint32_t)kn, (uint32_t)vn};
             (*n)++;
-            p = flat_ws(p, end);
+            p = ws_end(p, end);
             if (p >= end) return false;
             if (*p == '}') {
                 p++;
                 break;
             }
             if (*p++ != ',') return false;
-            p = flat_ws(p, end);
+            p = ws_end(p, end);
         }
     }
-    return flat_ws(p, end) == end;
+    return ws_end(p, end) == end;
 }
 
+/* A string at r->p (just past the opening quote). On success *s and *n are
+ * the bytes (in the input when there was no escape, else in r->scratch)
+ * and r->p is past the closing quote. */
 static bool read_string(rd_t *r, const char **s, size_t *n) {
     const unsigned char *open = r->p - 1, *run = r->p;
     bool escaped = false;

@@ -774,6 +774,15 @@ static json_t *cast_boolean(const stream_cast_t *c, json_t *v, spate_stream_runn
     return NULL;
 }
 
+/* Whether s is a UUID in the form cast_uuid keeps as it is (canonical). */
+static bool canonical_uuid(const char *s, size_t n) {
+    uint8_t u[16];
+    char canon[37];
+    if (n != 36 || spate_uuid_parse(s, n, u) != SPATE_OK) return false;
+    spate_uuid_format(u, canon);
+    return memcmp(canon, s, 36) == 0;
+}
+
 static json_t *cast_uuid(const stream_cast_t *c, json_t *v, spate_stream_runner_t *r) {
     if (!json_is_string(v)) {
         failf(r, c->line, "cast '%s' to uuid: cannot convert %s", c->path->text, type_name(v));
@@ -781,6 +790,7 @@ static json_t *cast_uuid(const stream_cast_t *c, json_t *v, spate_stream_runner_
     }
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
+    if (canonical_uuid(s, n)) return v;
     uint8_t u[16];
     bool ok = spate_uuid_parse(s, n, u) == SPATE_OK;
     if (!ok && n == 32) {
@@ -800,7 +810,6 @@ static json_t *cast_uuid(const stream_cast_t *c, json_t *v, spate_stream_runner_
     }
     char canon[37];
     spate_uuid_format(u, canon);
-    if (n == 36 && memcmp(canon, s, 36) == 0) return v;
     return json_stringn_nocheck(canon, 36);
 }
 
@@ -1092,15 +1101,6 @@ static ssize_t flat_find(const spate_json_field_t *f, size_t n, const spate_stre
     for (size_t i = 0; i < n; i++)
         if (f[i].kn == sg->keylen && memcmp(f[i].k, sg->key, sg->keylen) == 0) return (ssize_t)i;
     return -1;
-}
-
-/* Whether s is a UUID in the form cast_uuid keeps as it is (canonical). */
-static bool canonical_uuid(const char *s, size_t n) {
-    uint8_t u[16];
-    char canon[37];
-    if (n != 36 || spate_uuid_parse(s, n, u) != SPATE_OK) return false;
-    spate_uuid_format(u, canon);
-    return memcmp(canon, s, 36) == 0;
 }
 
 /* Removes f[i], keeping the order. */

@@ -381,17 +381,20 @@ static void on_batch(void *ctx, spate_status_t st, spate_cql_answer_t *a) {
     }
 }
 
+/* Whether k is t's column i, *p at that name in t->sig (moved past it
+ * when so). Equal to a name of sig, which has no comma: no comma in k. */
+static bool col_is(const cstmt_t *t, size_t i, const char **p, const char *k, size_t kn) {
+    if (i >= t->ncols || kn != t->lens[i] || memcmp(*p, k, kn) != 0) return false;
+    *p += kn + 1;
+    return true;
+}
+
 /* Whether v's keys, in their order, are t's column list (sig). */
 static bool sig_matches(const cstmt_t *t, json_t *v) {
     const char *p = t->sig;
     size_t i = 0;
-    for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it), i++) {
-        size_t kn = json_object_iter_key_len(it);
-        /* equal to a name of sig, which has no comma: no comma in the key */
-        if (i == t->ncols || kn != t->lens[i] || memcmp(p, json_object_iter_key(it), kn) != 0)
-            return false;
-        p += kn + 1;
-    }
+    for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it), i++)
+        if (!col_is(t, i, &p, json_object_iter_key(it), json_object_iter_key_len(it))) return false;
     return i == t->ncols;
 }
 
@@ -919,10 +922,6 @@ static void group_add(csink_t *s, creq_t *r) {
     if (g->n >= sc->cql.batch_rows) group_send(s, g);
 }
 
-/* Binds the record at once and keeps only its bound values (the JSON
- * tree is the caller's again as soon as this returns: with hundreds of
- * records in flight, keeping the trees made the job's memory outgrow the
- * CPU caches and cost more per record the larger the window). */
 /* Sends (or parks, batched) the record m whose values are bound in t->q. */
 static void write_bound(csink_t *s, cstmt_t *t, bool batched, const rd_kafka_message_t *m,
                         srun_token_t tok) {
@@ -937,6 +936,10 @@ static void write_bound(csink_t *s, cstmt_t *t, bool batched, const rd_kafka_mes
     req_submit(r, t);
 }
 
+/* Binds the record at once and keeps only its bound values (the JSON
+ * tree is the caller's again as soon as this returns: with hundreds of
+ * records in flight, keeping the trees made the job's memory outgrow the
+ * CPU caches and cost more per record the larger the window). */
 static void csink_write(void *state, json_t *value, const rd_kafka_message_t *m, srun_token_t tok) {
     csink_t *s = state;
     char reason[300];
@@ -979,8 +982,7 @@ static bool csink_write_flat(void *state, const spate_json_field_t *f, size_t n,
     const char *p = t->sig;
     uint8_t u[SPATE_STREAM_FLAT_MAX][16];
     for (size_t i = 0; i < n; i++) {
-        if (f[i].kn != t->lens[i] || memcmp(p, f[i].k, f[i].kn) != 0) return false;
-        p += f[i].kn + 1;
+        if (!col_is(t, i, &p, f[i].k, f[i].kn)) return false;
         spate_cql_type_t ty = spate_cql_prepared_param_type(t->p, (int)i);
         if (ty == SPATE_CQL_UUID || ty == SPATE_CQL_TIMEUUID) {
             if (spate_uuid_parse(f[i].v, f[i].vn, u[i]) != SPATE_OK) return false;
